@@ -1,0 +1,96 @@
+// Package customer holds Rapport's domain types and the pure rules that
+// apply to them: what a customer is, how input is normalized at the door,
+// and how custom attributes are validated against the field registry.
+// It knows nothing about storage or HTTP.
+package customer
+
+import (
+	"time"
+)
+
+// Kind says whether a customer is a person or an organization.
+type Kind string
+
+// The kinds of customer.
+const (
+	Person       Kind = "person"
+	Organization Kind = "organization"
+)
+
+// Identity types. Other types are allowed (lower-case letters, digits, '_').
+const (
+	IdentityEmail        = "email"
+	IdentityPhone        = "phone"
+	IdentityExternalID   = "external_id"
+	IdentityAnonymousID  = "anonymous_id"
+	IdentityWechatOpenID = "wechat_openid"
+)
+
+// Identity is one way of recognising a customer. The pair (type, source,
+// value) is unique across all customers; source is empty except for
+// external ids, which are unique per source system.
+type Identity struct {
+	Type   string `json:"type"`
+	Value  string `json:"value"`
+	Source string `json:"source,omitempty"`
+}
+
+// Membership links a person to an organization with a role or title.
+type Membership struct {
+	PersonID       string `json:"person_id"`
+	OrganizationID string `json:"organization_id"`
+	Role           string `json:"role,omitempty"`
+}
+
+// Customer is the unit of analysis: a person or an organization with all the
+// identities that recognise it.
+type Customer struct {
+	ID          string         `json:"id"`
+	Kind        Kind           `json:"kind"`
+	Name        string         `json:"name"`
+	Identities  []Identity     `json:"identities"`
+	Attributes  map[string]any `json:"attributes"`
+	Tags        []string       `json:"tags"`
+	OwnerID     string         `json:"owner_id,omitempty"`
+	Memberships []Membership   `json:"memberships"`
+	CreatedAt   time.Time      `json:"created_at"`
+	UpdatedAt   time.Time      `json:"updated_at"`
+	DeletedAt   *time.Time     `json:"deleted_at,omitempty"`
+	Version     int64          `json:"version"`
+	Stats       Stats          `json:"stats"`
+}
+
+// Stats are the computed traits kept current on every write; reads never
+// recompute them from the log.
+type Stats struct {
+	Orders       int64      `json:"orders"`
+	Revenue      float64    `json:"revenue"`
+	FirstSeen    *time.Time `json:"first_seen,omitempty"`
+	LastSeen     *time.Time `json:"last_seen,omitempty"`
+	FirstOrderAt *time.Time `json:"first_order_at,omitempty"`
+	LastOrderAt  *time.Time `json:"last_order_at,omitempty"`
+	Interactions int64      `json:"interactions"`
+}
+
+// InteractionKinds lists the kinds of recorded interaction.
+var InteractionKinds = []string{"call", "meeting", "visit", "email", "message", "service"}
+
+// Note is free text a user wrote about a customer.
+type Note struct {
+	ID         string    `json:"id"`
+	CustomerID string    `json:"customer_id"`
+	AuthorID   string    `json:"author_id,omitempty"`
+	Body       string    `json:"body"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// Interaction is a contact between the business and a customer.
+type Interaction struct {
+	ID         string    `json:"id"`
+	CustomerID string    `json:"customer_id"`
+	UserID     string    `json:"user_id,omitempty"`
+	Kind       string    `json:"kind"`
+	At         time.Time `json:"at"`
+	Summary    string    `json:"summary"`
+	CreatedAt  time.Time `json:"created_at"`
+}

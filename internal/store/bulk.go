@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/rapportcrm/rapport/internal/customer"
+)
+
+// maxParams keeps multi-row statements under both engines' parameter limits.
+const maxParams = 30000
+
+// insertRows writes rows with multi-row INSERT statements, as many rows per
+// statement as the parameter limit allows.
+func insertRows(ctx context.Context, tx *sql.Tx, table string, cols []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	per := max(1, maxParams/len(cols))
+	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
+	var stmt *sql.Stmt
+	defer func() {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}()
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(start+per, len(rows))]
+		args := make([]any, 0, len(chunk)*len(cols))
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		if len(chunk) == per && stmt != nil {
+			if _, err := stmt.ExecContext(ctx, args...); err != nil {
+				return err
+			}
+			continue
+		}
+		var b strings.Builder
+		b.WriteString(head)
+		for i := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(" + placeholders(i*len(cols)+1, len(cols)) + ")")
+		}
+		if len(chunk) == per {
+			var err error
+			if stmt, err = tx.PrepareContext(ctx, b.String()); err != nil {
+				return err
+			}
+			if _, err := stmt.ExecContext(ctx, args...); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Dataset is a batch of records to load at once, such as the demo data or
+// a bulk import that has already been validated.
+type Dataset struct {
+	Customers    []customer.Customer
+	Orders       []customer.Order
+	Interactions []customer.Interaction
+	Notes        []customer.Note
+	Fields       []customer.Field
+}
+
+// Load writes a validated dataset in one transaction without per-record
+// audit entries (one audit entry records the load), then rebuilds the
+// affected customers' stats.
+func (s *Store) Load(ctx context.Context, a Actor, d Dataset) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		for _, f := range d.Fields {
+			if err := insertRows(ctx, tx, "fields", []string{"key", "type", "label_en", "label_zh", "options", "created_at"},
+				[][]any{{f.Key, string(f.Type), f.LabelEn, f.LabelZh, jsonText(f.Options, "[]"), ts(f.CreatedAt)}}); err != nil {
+				return err
+			}
+		}
+		if err := s.loadCustomers(ctx, tx, d.Customers); err != nil {
+			return err
+		}
+		if err := loadOrders(ctx, tx, d.Orders); err != nil {
+			return err
+		}
+		var rows [][]any
+		for _, in := range d.Interactions {
+			rows = append(rows, []any{in.ID, in.CustomerID, nullString(in.UserID), in.Kind, ts(in.At), in.Summary, ts(in.CreatedAt)})
+		}
+		if err := insertRows(ctx, tx, "interactions", []string{"id", "customer_id", "user_id", "kind", "at", "summary", "created_at"}, rows); err != nil {
+			return err
+		}
+		rows = rows[:0]
+		for _, n := range d.Notes {
+			rows = append(rows, []any{n.ID, n.CustomerID, nullString(n.AuthorID), n.Body, ts(n.CreatedAt)})
+		}
+		if err := insertRows(ctx, tx, "notes", []string{"id", "customer_id", "author_id", "body", "created_at"}, rows); err != nil {
+			return err
+		}
+		if err := recomputeStats(ctx, tx); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "load", "dataset", "", "", map[string]int{
+			"customers": len(d.Customers), "orders": len(d.Orders), "interactions": len(d.Interactions), "notes": len(d.Notes)})
+	})
+	return wrap("load dataset", err)
+}
+
+func (s *Store) loadCustomers(ctx context.Context, tx *sql.Tx, cs []customer.Customer) error {
+	var crow, irow, mrow [][]any
+	for _, c := range cs {
+		crow = append(crow, []any{c.ID, string(c.Kind), c.Name, customer.SortKey(c.Name), jsonText(c.Attributes, "{}"), jsonText(c.Tags, "[]"),
+			nullString(c.OwnerID), ts(c.CreatedAt), ts(c.UpdatedAt), max(c.Version, 1), customer.SearchText(c.Name, c.Identities)})
+		for _, id := range c.Identities {
+			irow = append(irow, []any{id.Type, id.Source, id.Value, c.ID, ts(c.CreatedAt)})
+		}
+		for _, m := range c.Memberships {
+			if m.PersonID == c.ID {
+				mrow = append(mrow, []any{m.PersonID, m.OrganizationID, m.Role, ts(c.CreatedAt)})
+			}
+		}
+	}
+	if err := insertRows(ctx, tx, "customers", []string{"id", "kind", "name", "sort_key", "attributes", "tags", "owner_id", "created_at", "updated_at", "version", "search"}, crow); err != nil {
+		return err
+	}
+	if err := insertRows(ctx, tx, "identities", []string{"type", "source", "value", "customer_id", "created_at"}, irow); err != nil {
+		return err
+	}
+	if err := insertRows(ctx, tx, "memberships", []string{"person_id", "organization_id", "role", "created_at"}, mrow); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO customer_tags (tag, customer_seq)
+		SELECT DISTINCT t.value, c.seq FROM customers c, `+jsonEach(s.dialect, "c.tags")+` t WHERE c.tags <> '[]'
+		AND NOT EXISTS (SELECT 1 FROM customer_tags x WHERE x.customer_seq = c.seq)`)
+	return err
+}
+
+// jsonEach is the dialect seam for expanding a JSON array of strings into
+// rows with a text column named value.
+func jsonEach(d Dialect, col string) string {
+	if d == Postgres {
+		return "jsonb_array_elements_text(" + col + ") AS t(value)"
+	}
+	return "json_each(" + col + ")"
+}
+
+func loadOrders(ctx context.Context, tx *sql.Tx, os []customer.Order) error {
+	var orow, irow [][]any
+	for _, o := range os {
+		orow = append(orow, []any{o.ID, o.CustomerID, o.ExternalID, o.Source, ts(o.PlacedAt), o.Currency, o.Total, o.Status, ts(o.PlacedAt)})
+		for i, it := range o.Items {
+			irow = append(irow, []any{o.ID, i + 1, o.CustomerID, it.ProductID, it.SKU, it.Name, it.Category, it.Price, it.Quantity, it.UnitCost})
+		}
+	}
+	if err := insertRows(ctx, tx, "orders", []string{"id", "customer_id", "external_id", "source", "placed_at", "currency", "total", "status", "created_at"}, orow); err != nil {
+		return err
+	}
+	return insertRows(ctx, tx, "order_items", []string{"order_id", "line", "customer_id", "product_id", "sku", "name", "category", "price", "quantity", "unit_cost"}, irow)
+}
+
+// recomputeStats rebuilds every customer's stats from orders, interactions
+// and notes: the repair path, and the reference the incremental path is
+// tested against.
+func recomputeStats(ctx context.Context, tx *sql.Tx) error {
+	for _, q := range []string{
+		`DELETE FROM customer_stats`,
+		`INSERT INTO customer_stats (customer_id, orders, revenue, first_order_at, last_order_at, first_seen, last_seen, interactions)
+		SELECT c.id,
+			COALESCE(o.n, 0), COALESCE(o.revenue, 0), o.first_at, o.last_at,
+			(SELECT min(x) FROM (SELECT o.first_at AS x UNION ALL SELECT i.first_at UNION ALL SELECT nt.first_at) m),
+			(SELECT max(x) FROM (SELECT o.last_at AS x UNION ALL SELECT i.last_at UNION ALL SELECT nt.last_at) m),
+			COALESCE(i.n, 0)
+		FROM customers c
+		LEFT JOIN (SELECT customer_id, count(*) AS n, sum(total) AS revenue, min(placed_at) AS first_at, max(placed_at) AS last_at
+			FROM orders WHERE status = 'completed' GROUP BY customer_id) o ON o.customer_id = c.id
+		LEFT JOIN (SELECT customer_id, count(*) AS n, min(at) AS first_at, max(at) AS last_at
+			FROM interactions GROUP BY customer_id) i ON i.customer_id = c.id
+		LEFT JOIN (SELECT customer_id, min(created_at) AS first_at, max(created_at) AS last_at
+			FROM notes GROUP BY customer_id) nt ON nt.customer_id = c.id
+		WHERE o.n IS NOT NULL OR i.n IS NOT NULL OR nt.first_at IS NOT NULL`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RecomputeStats rebuilds every customer's stats from the log.
+func (s *Store) RecomputeStats(ctx context.Context) error {
+	return wrap("recompute stats", s.tx(ctx, func(tx *sql.Tx) error { return recomputeStats(ctx, tx) }))
+}

@@ -1,0 +1,682 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rapportcrm/rapport/internal/customer"
+	"github.com/rapportcrm/rapport/internal/errs"
+)
+
+// RestoreWindow is how long a deleted customer can be restored.
+const RestoreWindow = 30 * 24 * time.Hour
+
+// CreateCustomers stores new, already validated customers in one
+// transaction: all of them or none. Their ids and timestamps must be set.
+func (s *Store) CreateCustomers(ctx context.Context, a Actor, cs []*customer.Customer) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		for i, c := range cs {
+			if err := s.insertCustomer(ctx, tx, c); err != nil {
+				return indexed(err, len(cs), i)
+			}
+			if err := s.audit(ctx, tx, a, "create", "customer", c.ID, c.ID, diff(nil, c)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return wrap("create customers", err)
+	}
+	return nil
+}
+
+// indexed prefixes field locations with the item index in a batch.
+func indexed(err error, n, i int) error {
+	var e *errs.Error
+	if n == 1 || !errors.As(err, &e) {
+		return err
+	}
+	out := &errs.Error{Kind: e.Kind, Message: fmt.Sprintf("item %d: %s", i, e.Message)}
+	for _, f := range e.Fields {
+		f.Field = strings.Replace(f.Field, "body.", fmt.Sprintf("body.items[%d].", i), 1)
+		out.Fields = append(out.Fields, f)
+	}
+	return out
+}
+
+// wrap adds context to unexpected errors and passes application errors
+// through untouched, so their kind and message reach the caller.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *errs.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+func (s *Store) insertCustomer(ctx context.Context, tx *sql.Tx, c *customer.Customer) error {
+	attrs, tags := jsonText(c.Attributes, "{}"), jsonText(c.Tags, "[]")
+	var seq int64
+	err := tx.QueryRowContext(ctx, `
+		INSERT INTO customers (id, kind, name, sort_key, attributes, tags, owner_id, created_at, updated_at, version, search)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING seq`,
+		c.ID, string(c.Kind), c.Name, customer.SortKey(c.Name), attrs, tags, nullString(c.OwnerID),
+		ts(c.CreatedAt), ts(c.UpdatedAt), c.Version, customer.SearchText(c.Name, c.Identities)).Scan(&seq)
+	if isUniqueViolation(err) {
+		return errs.E(errs.Conflict, "customer %s already exists", c.ID)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.insertIdentities(ctx, tx, c.ID, c.Identities, c.CreatedAt); err != nil {
+		return err
+	}
+	if err := insertTags(ctx, tx, seq, c.Tags); err != nil {
+		return err
+	}
+	return s.insertMemberships(ctx, tx, c)
+}
+
+func (s *Store) insertIdentities(ctx context.Context, tx *sql.Tx, customerID string, ids []customer.Identity, at time.Time) error {
+	for i, id := range ids {
+		var owner string
+		err := tx.QueryRowContext(ctx, `SELECT customer_id FROM identities WHERE type = $1 AND source = $2 AND value = $3`,
+			id.Type, id.Source, id.Value).Scan(&owner)
+		switch {
+		case err == nil && owner != customerID:
+			return &errs.Error{Kind: errs.Conflict, Message: "identity belongs to another customer",
+				Fields: []errs.FieldError{{Field: fmt.Sprintf("body.identities[%d].value", i),
+					Message: fmt.Sprintf("%s %s already identifies customer %s", id.Type, id.Value, owner), Value: id.Value}}}
+		case err == nil:
+			continue
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO identities (type, source, value, customer_id, created_at) VALUES ($1, $2, $3, $4, $5)`,
+			id.Type, id.Source, id.Value, customerID, ts(at)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func insertTags(ctx context.Context, tx *sql.Tx, seq int64, tags []string) error {
+	for _, t := range tags {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO customer_tags (tag, customer_seq) VALUES ($1, $2)`, t, seq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) insertMemberships(ctx context.Context, tx *sql.Tx, c *customer.Customer) error {
+	for i, m := range c.Memberships {
+		var kind string
+		err := tx.QueryRowContext(ctx, `SELECT kind FROM customers WHERE id = $1 AND deleted_at IS NULL`, m.OrganizationID).Scan(&kind)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && kind != string(customer.Organization)) {
+			return errs.Validation(errs.FieldError{Field: fmt.Sprintf("body.memberships[%d].organization_id", i),
+				Message: "is not an existing organization", Value: m.OrganizationID})
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO memberships (person_id, organization_id, role, created_at) VALUES ($1, $2, $3, $4)`,
+			c.ID, m.OrganizationID, m.Role, ts(c.UpdatedAt)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func jsonText(v any, empty string) string {
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" {
+		return empty
+	}
+	return string(b)
+}
+
+const customerColumns = `c.seq, c.id, c.kind, c.name, c.attributes, c.tags, c.owner_id, c.created_at, c.updated_at, c.deleted_at, c.version,
+	COALESCE(st.orders, 0), COALESCE(st.revenue, 0), st.first_order_at, st.last_order_at, st.first_seen, st.last_seen, COALESCE(st.interactions, 0)`
+
+const customerFrom = ` FROM customers c LEFT JOIN customer_stats st ON st.customer_id = c.id`
+
+func scanCustomer(row interface{ Scan(...any) error }) (customer.Customer, int64, error) {
+	var c customer.Customer
+	var seq int64
+	var kind string
+	var attrs, tags []byte
+	var owner sql.NullString
+	var created, updated, deleted, fo, lo, fs, ls dbTime
+	err := row.Scan(&seq, &c.ID, &kind, &c.Name, &attrs, &tags, &owner, &created, &updated, &deleted, &c.Version,
+		&c.Stats.Orders, &c.Stats.Revenue, &fo, &lo, &fs, &ls, &c.Stats.Interactions)
+	if err != nil {
+		return c, 0, err
+	}
+	c.Kind, c.OwnerID = customer.Kind(kind), owner.String
+	c.CreatedAt, c.UpdatedAt, c.DeletedAt = created.Time, updated.Time, deleted.ptr()
+	c.Stats.FirstOrderAt, c.Stats.LastOrderAt, c.Stats.FirstSeen, c.Stats.LastSeen = fo.ptr(), lo.ptr(), fs.ptr(), ls.ptr()
+	if err := json.Unmarshal(attrs, &c.Attributes); err != nil {
+		return c, 0, fmt.Errorf("customer %s attributes: %w", c.ID, err)
+	}
+	if err := json.Unmarshal(tags, &c.Tags); err != nil {
+		return c, 0, fmt.Errorf("customer %s tags: %w", c.ID, err)
+	}
+	return c, seq, nil
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Customer returns one customer with identities and memberships. Deleted
+// customers are found too (DeletedAt is set); callers decide what to show.
+func (s *Store) Customer(ctx context.Context, id string) (customer.Customer, error) {
+	c, err := s.customer(ctx, s.read, id)
+	if err != nil {
+		return c, wrap("get customer", err)
+	}
+	return c, nil
+}
+
+func (s *Store) customer(ctx context.Context, q querier, id string) (customer.Customer, error) {
+	c, _, err := scanCustomer(q.QueryRowContext(ctx, `SELECT `+customerColumns+customerFrom+` WHERE c.id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, errs.E(errs.NotFound, "customer %s not found", id)
+	}
+	if err != nil {
+		return c, err
+	}
+	list := []*customer.Customer{&c}
+	if err := s.fillIdentities(ctx, q, list); err != nil {
+		return c, err
+	}
+	return c, s.fillMemberships(ctx, q, list)
+}
+
+func placeholders(start, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(start+i))
+	}
+	return b.String()
+}
+
+func idsOf(cs []*customer.Customer) ([]any, map[string]*customer.Customer) {
+	args := make([]any, len(cs))
+	byID := make(map[string]*customer.Customer, len(cs))
+	for i, c := range cs {
+		args[i] = c.ID
+		byID[c.ID] = c
+	}
+	return args, byID
+}
+
+func (s *Store) fillIdentities(ctx context.Context, q querier, cs []*customer.Customer) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	args, byID := idsOf(cs)
+	for _, c := range cs {
+		c.Identities = []customer.Identity{}
+	}
+	rows, err := q.QueryContext(ctx, `SELECT customer_id, type, source, value FROM identities
+		WHERE customer_id IN (`+placeholders(1, len(args))+`) ORDER BY customer_id, created_at, type, value`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var cid string
+		var id customer.Identity
+		if err := rows.Scan(&cid, &id.Type, &id.Source, &id.Value); err != nil {
+			return err
+		}
+		byID[cid].Identities = append(byID[cid].Identities, id)
+	}
+	return rows.Err()
+}
+
+func (s *Store) fillMemberships(ctx context.Context, q querier, cs []*customer.Customer) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	args, byID := idsOf(cs)
+	for _, c := range cs {
+		c.Memberships = []customer.Membership{}
+	}
+	in := placeholders(1, len(cs))
+	rows, err := q.QueryContext(ctx, `SELECT person_id, organization_id, role FROM memberships
+		WHERE person_id IN (`+in+`) OR organization_id IN (`+in+`) ORDER BY person_id, organization_id`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m customer.Membership
+		if err := rows.Scan(&m.PersonID, &m.OrganizationID, &m.Role); err != nil {
+			return err
+		}
+		if c, ok := byID[m.PersonID]; ok {
+			c.Memberships = append(c.Memberships, m)
+		}
+		if c, ok := byID[m.OrganizationID]; ok && m.PersonID != m.OrganizationID {
+			c.Memberships = append(c.Memberships, m)
+		}
+	}
+	return rows.Err()
+}
+
+// UpdateCustomer applies change to the current record of a customer inside
+// a write transaction. The write happens only when the stored version is
+// still ifVersion (optimistic locking: a stale writer gets
+// PreconditionFailed, so no update is lost). change validates and mutates.
+func (s *Store) UpdateCustomer(ctx context.Context, a Actor, id string, ifVersion int64, change func(c *customer.Customer) error) (customer.Customer, error) {
+	var out customer.Customer
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		before, err := s.customer(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if before.DeletedAt != nil {
+			return errs.E(errs.NotFound, "customer %s is deleted", id)
+		}
+		if before.Version != ifVersion {
+			return errs.E(errs.PreconditionFailed, "customer %s has changed (version %d, you sent %d); reload and retry", id, before.Version, ifVersion)
+		}
+		after := cloneCustomer(before)
+		if err := change(&after); err != nil {
+			return err
+		}
+		after.Version = before.Version + 1
+		after.UpdatedAt = time.Now().UTC()
+		res, err := tx.ExecContext(ctx, `
+			UPDATE customers SET kind = $1, name = $2, sort_key = $3, attributes = $4, tags = $5, owner_id = $6,
+				updated_at = $7, version = $8, search = $9
+			WHERE id = $10 AND version = $11`,
+			string(after.Kind), after.Name, customer.SortKey(after.Name), jsonText(after.Attributes, "{}"), jsonText(after.Tags, "[]"),
+			nullString(after.OwnerID), ts(after.UpdatedAt), after.Version, customer.SearchText(after.Name, after.Identities), id, ifVersion)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errs.E(errs.PreconditionFailed, "customer %s has changed; reload and retry", id)
+		}
+		if !slices.Equal(before.Identities, after.Identities) {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM identities WHERE customer_id = $1`, id); err != nil {
+				return err
+			}
+			if err := s.insertIdentities(ctx, tx, id, after.Identities, after.UpdatedAt); err != nil {
+				return err
+			}
+		}
+		if !slices.Equal(before.Tags, after.Tags) {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM customer_tags WHERE customer_seq = (SELECT seq FROM customers WHERE id = $1)`, id); err != nil {
+				return err
+			}
+			var seq int64
+			if err := tx.QueryRowContext(ctx, `SELECT seq FROM customers WHERE id = $1`, id).Scan(&seq); err != nil {
+				return err
+			}
+			if err := insertTags(ctx, tx, seq, after.Tags); err != nil {
+				return err
+			}
+		}
+		if !reflect.DeepEqual(ownMemberships(before), ownMemberships(after)) {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE person_id = $1`, id); err != nil {
+				return err
+			}
+			after.Memberships = ownMemberships(after)
+			if err := s.insertMemberships(ctx, tx, &after); err != nil {
+				return err
+			}
+		}
+		if err := s.audit(ctx, tx, a, "update", "customer", id, id, diff(&before, &after)); err != nil {
+			return err
+		}
+		out, err = s.customer(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return out, wrap("update customer", err)
+	}
+	return out, nil
+}
+
+// ownMemberships are the memberships where c is the person; the ones where
+// c is the organization are edited from the person's side.
+func ownMemberships(c customer.Customer) []customer.Membership {
+	var out []customer.Membership
+	for _, m := range c.Memberships {
+		if m.PersonID == c.ID || m.PersonID == "" {
+			m.PersonID = c.ID
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func cloneCustomer(c customer.Customer) customer.Customer {
+	out := c
+	out.Identities = slices.Clone(c.Identities)
+	out.Tags = slices.Clone(c.Tags)
+	out.Memberships = slices.Clone(c.Memberships)
+	out.Attributes = make(map[string]any, len(c.Attributes))
+	for k, v := range c.Attributes {
+		out.Attributes[k] = v
+	}
+	return out
+}
+
+// diff lists the fields that changed, as {"field": {"before": …, "after": …}}.
+func diff(before, after *customer.Customer) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	add := func(name string, b, a any, bz, az bool) {
+		if bz && az {
+			return
+		}
+		if !bz && !az && reflect.DeepEqual(b, a) {
+			return
+		}
+		e := map[string]any{}
+		if !bz {
+			e["before"] = b
+		}
+		if !az {
+			e["after"] = a
+		}
+		out[name] = e
+	}
+	var b customer.Customer
+	if before != nil {
+		b = *before
+	}
+	a := *after
+	add("kind", b.Kind, a.Kind, b.Kind == "", a.Kind == "")
+	add("name", b.Name, a.Name, b.Name == "", a.Name == "")
+	add("owner_id", b.OwnerID, a.OwnerID, b.OwnerID == "", a.OwnerID == "")
+	add("identities", b.Identities, a.Identities, len(b.Identities) == 0, len(a.Identities) == 0)
+	add("tags", b.Tags, a.Tags, len(b.Tags) == 0, len(a.Tags) == 0)
+	add("memberships", ownMemberships(b), ownMemberships(a), len(ownMemberships(b)) == 0, len(ownMemberships(a)) == 0)
+	keys := map[string]bool{}
+	for k := range b.Attributes {
+		keys[k] = true
+	}
+	for k := range a.Attributes {
+		keys[k] = true
+	}
+	for k := range keys {
+		bv, bok := b.Attributes[k]
+		av, aok := a.Attributes[k]
+		add("attributes."+k, bv, av, !bok, !aok)
+	}
+	if before != nil && (b.DeletedAt == nil) != (a.DeletedAt == nil) {
+		add("deleted_at", b.DeletedAt, a.DeletedAt, b.DeletedAt == nil, a.DeletedAt == nil)
+	}
+	return out
+}
+
+// DeleteCustomer soft-deletes a customer; it can be restored within
+// RestoreWindow.
+func (s *Store) DeleteCustomer(ctx context.Context, a Actor, id string) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		before, err := s.customer(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if before.DeletedAt != nil {
+			return errs.E(errs.NotFound, "customer %s is already deleted", id)
+		}
+		now := time.Now().UTC()
+		if _, err := tx.ExecContext(ctx, `UPDATE customers SET deleted_at = $1, updated_at = $1, version = version + 1 WHERE id = $2`, ts(now), id); err != nil {
+			return err
+		}
+		after := before
+		after.DeletedAt = &now
+		return s.audit(ctx, tx, a, "delete", "customer", id, id, diff(&before, &after))
+	})
+	return wrap("delete customer", err)
+}
+
+// RestoreCustomer undoes a soft delete made within RestoreWindow.
+func (s *Store) RestoreCustomer(ctx context.Context, a Actor, id string) (customer.Customer, error) {
+	var out customer.Customer
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		before, err := s.customer(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if before.DeletedAt == nil {
+			return errs.E(errs.Conflict, "customer %s is not deleted", id)
+		}
+		if time.Since(*before.DeletedAt) > RestoreWindow {
+			return errs.E(errs.NotFound, "customer %s was deleted more than 30 days ago and cannot be restored", id)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE customers SET deleted_at = NULL, updated_at = $1, version = version + 1 WHERE id = $2`, ts(time.Now()), id); err != nil {
+			return err
+		}
+		after := before
+		after.DeletedAt = nil
+		if err := s.audit(ctx, tx, a, "restore", "customer", id, id, diff(&before, &after)); err != nil {
+			return err
+		}
+		out, err = s.customer(ctx, tx, id)
+		return err
+	})
+	return out, wrap("restore customer", err)
+}
+
+// PurgeDeleted removes customers deleted longer ago than RestoreWindow,
+// with everything that belongs to them, and returns how many it removed.
+func (s *Store) PurgeDeleted(ctx context.Context, now time.Time) (int, error) {
+	cutoff := ts(now.Add(-RestoreWindow))
+	n := 0
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM identities WHERE customer_id IN (SELECT id FROM customers WHERE deleted_at < $1)`,
+			`DELETE FROM customer_tags WHERE customer_seq IN (SELECT seq FROM customers WHERE deleted_at < $1)`,
+			`DELETE FROM memberships WHERE person_id IN (SELECT id FROM customers WHERE deleted_at < $1) OR organization_id IN (SELECT id FROM customers WHERE deleted_at < $1)`,
+			`DELETE FROM notes WHERE customer_id IN (SELECT id FROM customers WHERE deleted_at < $1)`,
+			`DELETE FROM interactions WHERE customer_id IN (SELECT id FROM customers WHERE deleted_at < $1)`,
+			`DELETE FROM order_items WHERE customer_id IN (SELECT id FROM customers WHERE deleted_at < $1)`,
+			`DELETE FROM orders WHERE customer_id IN (SELECT id FROM customers WHERE deleted_at < $1)`,
+			`DELETE FROM customer_stats WHERE customer_id IN (SELECT id FROM customers WHERE deleted_at < $1)`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, cutoff); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM customers WHERE deleted_at < $1`, cutoff)
+		if err != nil {
+			return err
+		}
+		m, _ := res.RowsAffected()
+		n = int(m)
+		return nil
+	})
+	return n, wrap("purge deleted customers", err)
+}
+
+// Filter selects customers for a list.
+type Filter struct {
+	Q       string            // substring of name, pinyin or an identity
+	Kind    string            // person or organization
+	Tag     string            // has this tag
+	OwnerID string            // owned by this user
+	Attrs   map[string]string // attribute equals (compared as text)
+	Sort    string            // "" (newest first by creation order) or "name"
+	Cursor  string            // opaque, from a previous page
+	Limit   int
+}
+
+// Page is one page of customers.
+type Page struct {
+	Items      []customer.Customer
+	NextCursor string
+}
+
+type cursor struct {
+	Seq  int64  `json:"s"`
+	Name string `json:"n,omitempty"`
+}
+
+func decodeCursor(s string) (cursor, error) {
+	var c cursor
+	if s == "" {
+		return c, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil {
+		return c, errs.Validation(errs.FieldError{Field: "query.cursor", Message: "is not a cursor this server issued", Value: s})
+	}
+	return c, nil
+}
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c) // a two-field struct always encodes
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// likePattern escapes q for a LIKE '%q%' match.
+func likePattern(q string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(q) + "%"
+}
+
+// ListCustomers returns a page of live customers matching f.
+func (s *Store) ListCustomers(ctx context.Context, f Filter) (Page, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 50
+	}
+	cur, err := decodeCursor(f.Cursor)
+	if err != nil {
+		return Page{}, err
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	from := customerFrom
+	order := ` ORDER BY c.seq DESC`
+	if q := customer.SearchQuery(f.Q); q != "" {
+		if s.dialect == SQLite {
+			// The trigram index yields rows in rowid order, so the page is read
+			// without sorting every match.
+			from = ` FROM customer_search cs JOIN customers c ON c.seq = cs.rowid LEFT JOIN customer_stats st ON st.customer_id = c.id`
+			where = append(where, `cs.search LIKE `+arg(likePattern(q))+` ESCAPE '\'`)
+			order = ` ORDER BY cs.rowid DESC`
+		} else {
+			where = append(where, `c.search LIKE `+arg(likePattern(q))+` ESCAPE '\'`)
+		}
+	}
+	where = append(where, `c.deleted_at IS NULL`)
+	if f.Kind != "" {
+		where = append(where, `c.kind = `+arg(f.Kind))
+	}
+	if f.OwnerID != "" {
+		where = append(where, `c.owner_id = `+arg(f.OwnerID))
+	}
+	if f.Tag != "" {
+		where = append(where, `EXISTS (SELECT 1 FROM customer_tags t WHERE t.tag = `+arg(f.Tag)+` AND t.customer_seq = c.seq)`)
+	}
+	for k, v := range f.Attrs {
+		where = append(where, s.attrText("c.attributes", arg(k))+` = `+arg(v))
+	}
+	if f.Sort == "name" {
+		order = ` ORDER BY c.sort_key, c.seq`
+		if f.Cursor != "" {
+			where = append(where, `(c.sort_key > `+arg(cur.Name)+` OR (c.sort_key = `+arg(cur.Name)+` AND c.seq > `+arg(cur.Seq)+`))`)
+		}
+	} else if f.Cursor != "" {
+		where = append(where, `c.seq < `+arg(cur.Seq))
+	}
+	query := `SELECT ` + customerColumns + `, c.sort_key` + from + ` WHERE ` + strings.Join(where, " AND ") + order + ` LIMIT ` + arg(f.Limit+1)
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return Page{}, fmt.Errorf("store: list customers: %w", err)
+	}
+	defer rows.Close()
+	var page Page
+	var last cursor
+	for rows.Next() {
+		if len(page.Items) == f.Limit {
+			page.NextCursor = encodeCursor(last)
+			break
+		}
+		var sortKey string
+		c, seq, err := scanCustomerWith(rows, &sortKey)
+		if err != nil {
+			return Page{}, fmt.Errorf("store: list customers: %w", err)
+		}
+		page.Items = append(page.Items, c)
+		last = cursor{Seq: seq}
+		if f.Sort == "name" {
+			last.Name = sortKey
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return Page{}, fmt.Errorf("store: list customers: %w", err)
+	}
+	ptrs := make([]*customer.Customer, len(page.Items))
+	for i := range page.Items {
+		ptrs[i] = &page.Items[i]
+	}
+	if err := s.fillIdentities(ctx, s.read, ptrs); err != nil {
+		return Page{}, fmt.Errorf("store: list customers: %w", err)
+	}
+	if page.Items == nil {
+		page.Items = []customer.Customer{}
+	}
+	return page, nil
+}
+
+// scanCustomerWith scans a customer row followed by extra columns.
+func scanCustomerWith(rows *sql.Rows, extra ...any) (customer.Customer, int64, error) {
+	var seq int64
+	var c customer.Customer
+	err := func() error {
+		var err error
+		c, seq, err = scanCustomer(scanner{rows, extra})
+		return err
+	}()
+	return c, seq, err
+}
+
+// scanner appends extra destinations to a row scan.
+type scanner struct {
+	rows  *sql.Rows
+	extra []any
+}
+
+func (s scanner) Scan(dest ...any) error { return s.rows.Scan(append(dest, s.extra...)...) }
+
+// attrText is the dialect seam for reading one custom attribute as text.
+func (s *Store) attrText(col, keyParam string) string {
+	if s.dialect == Postgres {
+		return col + ` ->> ` + keyParam
+	}
+	return `CAST(json_extract(` + col + `, '$."' || ` + keyParam + ` || '"') AS TEXT)`
+}

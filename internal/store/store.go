@@ -1,0 +1,274 @@
+// Package store is the only package that speaks SQL. It keeps Rapport's
+// data in SQLite (the embedded default) or PostgreSQL, with one schema,
+// versioned migrations embedded in the binary and hand-written,
+// parameterized queries. Dialect differences are small named seams.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver
+	_ "modernc.org/sqlite"             // SQLite driver, pure Go
+
+	"github.com/rapportcrm/rapport/internal/errs"
+)
+
+// Dialect names a database engine.
+type Dialect string
+
+// The supported engines.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Store is a handle on Rapport's database. It is safe for concurrent use.
+type Store struct {
+	dialect Dialect
+	// write has exactly one connection on SQLite, so writers queue in Go
+	// instead of fighting over the file lock; read has many. On PostgreSQL
+	// both are the same pool.
+	write *sql.DB
+	read  *sql.DB
+}
+
+// Config says where the database is.
+type Config struct {
+	// URL is a postgres:// URL; when empty, SQLite is used.
+	URL string
+	// DataDir holds the SQLite file rapport.db.
+	DataDir string
+}
+
+// Open connects to the database and applies pending migrations.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	s, err := connect(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func connect(cfg Config) (*Store, error) {
+	if strings.HasPrefix(cfg.URL, "postgres://") || strings.HasPrefix(cfg.URL, "postgresql://") {
+		db, err := sql.Open("pgx", cfg.URL)
+		if err != nil {
+			return nil, fmt.Errorf("store: open postgres: %w", err)
+		}
+		db.SetMaxOpenConns(32)
+		db.SetMaxIdleConns(32)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		return &Store{dialect: Postgres, write: db, read: db}, nil
+	}
+	if cfg.URL != "" {
+		return nil, errs.E(errs.Invalid, "database URL must start with postgres://")
+	}
+	if cfg.DataDir == "" {
+		return nil, errs.E(errs.Invalid, "a data directory is required for SQLite")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("store: create data dir: %w", err)
+	}
+	path := filepath.Join(cfg.DataDir, "rapport.db")
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32000)&_time_format=sqlite"
+	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	read, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("store: open sqlite: %w", err)
+	}
+	n := max(4, 2*runtime.NumCPU())
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	return &Store{dialect: SQLite, write: write, read: read}, nil
+}
+
+// Dialect reports the engine in use.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.read.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
+}
+
+//go:embed migrations
+var migrationFiles embed.FS
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func (s *Store) migrations() ([]migration, error) {
+	dir := "migrations/" + string(s.dialect)
+	entries, err := fs.ReadDir(migrationFiles, dir)
+	if err != nil {
+		return nil, fmt.Errorf("store: read migrations: %w", err)
+	}
+	var ms []migration
+	for _, e := range entries {
+		v, err := strconv.Atoi(strings.SplitN(e.Name(), "_", 2)[0])
+		if err != nil {
+			return nil, fmt.Errorf("store: migration %s has no version prefix", e.Name())
+		}
+		b, err := migrationFiles.ReadFile(dir + "/" + e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("store: read migration %s: %w", e.Name(), err)
+		}
+		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}
+
+// Migrate applies every migration not yet applied, each in its own
+// transaction, and returns how many it applied.
+func (s *Store) Migrate(ctx context.Context) error {
+	_, err := s.MigrateCount(ctx)
+	return err
+}
+
+// MigrateCount is Migrate, reporting how many migrations it applied.
+func (s *Store) MigrateCount(ctx context.Context) (int, error) {
+	if _, err := s.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+		return 0, fmt.Errorf("store: create schema_migrations: %w", err)
+	}
+	ms, err := s.migrations()
+	if err != nil {
+		return 0, err
+	}
+	applied := 0
+	for _, m := range ms {
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return fmt.Errorf("apply %s: %w", m.name, err)
+			}
+			applied++
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+				m.version, m.name, ts(time.Now()))
+			return err
+		})
+		if err != nil {
+			return applied, fmt.Errorf("store: migrate: %w", err)
+		}
+	}
+	return applied, nil
+}
+
+// tx runs fn in a write transaction, committing when fn returns nil.
+func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback() // the error from fn is the one worth reporting
+		return err
+	}
+	return tx.Commit()
+}
+
+// timeLayout is fixed-width so stored timestamps sort as text in SQLite.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+// ts formats t for storage; both engines accept it.
+func ts(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// tsOrNil is ts for optional times.
+func tsOrNil(t *time.Time) any {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	return ts(*t)
+}
+
+// dbTime scans a timestamp from either engine: PostgreSQL returns
+// time.Time, SQLite the stored text.
+type dbTime struct {
+	Time  time.Time
+	Valid bool
+}
+
+func (d *dbTime) Scan(v any) error {
+	switch x := v.(type) {
+	case nil:
+		d.Valid = false
+		return nil
+	case time.Time:
+		d.Time, d.Valid = x.UTC(), true
+		return nil
+	case string:
+		return d.parse(x)
+	case []byte:
+		return d.parse(string(x))
+	}
+	return fmt.Errorf("store: cannot scan %T as time", v)
+}
+
+func (d *dbTime) parse(s string) error {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return fmt.Errorf("store: bad stored time %q: %w", s, err)
+	}
+	d.Time, d.Valid = t.UTC(), true
+	return nil
+}
+
+func (d dbTime) ptr() *time.Time {
+	if !d.Valid {
+		return nil
+	}
+	t := d.Time
+	return &t
+}
+
+// isUniqueViolation reports whether err is a unique-constraint failure on
+// either engine.
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505")
+}
