@@ -20,6 +20,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("no command / 缺少命令")
 	}
 	switch args[0] {
+	case "serve":
+		return runServe(args[1:], stdout, stderr)
+	case "demo":
+		return runDemo(args[1:], stdout, stderr)
+	case "migrate":
+		return runMigrate(args[1:], stdout, stderr)
+	case "user":
+		return runUser(args[1:], os.Stdin, stdout, stderr)
+	case "apikey":
+		return runAPIKey(args[1:], stdout, stderr)
+	case "version", "--version":
+		return runVersion(stdout)
 	case "analyze":
 		return runAnalyze(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
@@ -32,5 +44,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 const usage = `rapport — customer-centric CRM / 以客户为中心的 CRM
 
 Commands / 命令:
+  demo       open a working instance with demo data / 用演示数据启动一个实例
+  serve      run the server (--data DIR or --db postgres://…, --addr HOST:PORT) / 运行服务
+  migrate    apply database migrations / 执行数据库迁移
+  user       user create --email E --role R [--password-stdin] / 创建用户
+  apikey     apikey create --name N --role R / 创建 API 密钥
   analyze    file-based analyses (clv, churn, experiment, duplicates) / 基于文件的分析
+  version    print the version / 显示版本
+
+Every flag can also be set as RAPPORT_<FLAG>, e.g. RAPPORT_DATA, RAPPORT_DB, RAPPORT_ADDR.
+每个参数也可用环境变量 RAPPORT_<参数名> 设置。
 `

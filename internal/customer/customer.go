@@ -37,7 +37,7 @@ type Identity struct {
 
 // Membership links a person to an organization with a role or title.
 type Membership struct {
-	PersonID       string `json:"person_id"`
+	PersonID       string `json:"person_id,omitempty"`
 	OrganizationID string `json:"organization_id"`
 	Role           string `json:"role,omitempty"`
 }

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/rapportcrm/rapport/internal/api"
+	"github.com/rapportcrm/rapport/internal/auth"
+	"github.com/rapportcrm/rapport/internal/store"
+)
+
+// serveConfig is what the HTTP server needs beyond the store.
+type serveConfig struct {
+	addr   string
+	region string
+	log    *slog.Logger
+	// ready is called with the base URL once the listener is open.
+	ready func(url string)
+}
+
+func runServe(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	var db dbFlags
+	db.register(fs, "./rapport-data")
+	cfg := serveConfig{log: newLogger(stderr)}
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address HOST:PORT / 监听地址 (RAPPORT_ADDR)")
+	fs.StringVar(&cfg.region, "region", "CN", "default phone region / 默认电话区域 (RAPPORT_REGION)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	s, err := db.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	cfg.ready = func(url string) { fmt.Fprintf(stdout, "Rapport is serving at %s / Rapport 已启动: %s\n", url, url) }
+	return serve(ctx, s, cfg)
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// serve runs the HTTP server until ctx is cancelled, then shuts down
+// gracefully, letting requests in flight finish.
+func serve(ctx context.Context, s *store.Store, cfg serveConfig) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	a := &api.Server{Store: s, Auth: &auth.Service{Store: s}, Log: cfg.log, Region: cfg.region, Metrics: api.NewMetrics(reg)}
+	a.Register(mux)
+	a.MountOps(mux, reg)
+
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(cfg.log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	go purgeLoop(ctx, s, cfg.log)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	url := "http://" + ln.Addr().String()
+	cfg.log.Info("serving", "url", url, "database", s.Dialect())
+	if cfg.ready != nil {
+		cfg.ready(url)
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	cfg.log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// purgeLoop removes customers whose restore window has passed, hourly.
+func purgeLoop(ctx context.Context, s *store.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.PurgeDeleted(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Error("purge deleted customers", "err", err)
+		} else if n > 0 {
+			log.Info("purged deleted customers", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
