@@ -108,4 +108,3 @@ func runVersion(stdout io.Writer) error {
 	fmt.Fprintf(stdout, "rapport %s\n", api.Version)
 	return nil
 }
-

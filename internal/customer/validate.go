@@ -72,13 +72,13 @@ var reservedKeys = []string{"id", "kind", "name", "tags", "owner", "owner_id", "
 // Input is what a caller may set on a customer when creating or patching it.
 // Nil members are left unchanged by a patch.
 type Input struct {
-	Kind        *Kind           `json:"kind,omitempty"`
-	Name        *string         `json:"name,omitempty"`
-	Identities  *[]Identity     `json:"identities,omitempty"`
-	Attributes  map[string]any  `json:"attributes,omitempty"`
-	Tags        *[]string       `json:"tags,omitempty"`
-	OwnerID     *string         `json:"owner_id,omitempty"`
-	Memberships *[]Membership   `json:"memberships,omitempty"`
+	Kind        *Kind          `json:"kind,omitempty"`
+	Name        *string        `json:"name,omitempty"`
+	Identities  *[]Identity    `json:"identities,omitempty"`
+	Attributes  map[string]any `json:"attributes,omitempty"`
+	Tags        *[]string      `json:"tags,omitempty"`
+	OwnerID     *string        `json:"owner_id,omitempty"`
+	Memberships *[]Membership  `json:"memberships,omitempty"`
 }
 
 // Rules carries what validation needs to know about the workspace.
