@@ -614,30 +614,8 @@ func (s *Store) ListCustomers(ctx context.Context, f Filter) (Page, error) {
 		where = append(where, `c.seq < `+arg(cur.Seq))
 	}
 	query := `SELECT ` + customerColumns + `, c.sort_key` + from + ` WHERE ` + strings.Join(where, " AND ") + order + ` LIMIT ` + arg(f.Limit+1)
-	rows, err := s.read.QueryContext(ctx, query, args...)
+	page, err := s.listPage(ctx, query, args, f)
 	if err != nil {
-		return Page{}, fmt.Errorf("store: list customers: %w", err)
-	}
-	defer rows.Close()
-	var page Page
-	var last cursor
-	for rows.Next() {
-		if len(page.Items) == f.Limit {
-			page.NextCursor = encodeCursor(last)
-			break
-		}
-		var sortKey string
-		c, seq, err := scanCustomerWith(rows, &sortKey)
-		if err != nil {
-			return Page{}, fmt.Errorf("store: list customers: %w", err)
-		}
-		page.Items = append(page.Items, c)
-		last = cursor{Seq: seq}
-		if f.Sort == "name" {
-			last.Name = sortKey
-		}
-	}
-	if err := rows.Err(); err != nil {
 		return Page{}, fmt.Errorf("store: list customers: %w", err)
 	}
 	ptrs := make([]*customer.Customer, len(page.Items))
@@ -651,6 +629,36 @@ func (s *Store) ListCustomers(ctx context.Context, f Filter) (Page, error) {
 		page.Items = []customer.Customer{}
 	}
 	return page, nil
+}
+
+// listPage reads one page of customer rows. It closes its rows before
+// returning so the caller can run follow-up queries without holding two
+// pooled connections at once (which deadlocks a saturated pool).
+func (s *Store) listPage(ctx context.Context, query string, args []any, f Filter) (Page, error) {
+	rows, err := s.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return Page{}, err
+	}
+	defer rows.Close()
+	var page Page
+	var last cursor
+	for rows.Next() {
+		if len(page.Items) == f.Limit {
+			page.NextCursor = encodeCursor(last)
+			break
+		}
+		var sortKey string
+		c, seq, err := scanCustomerWith(rows, &sortKey)
+		if err != nil {
+			return Page{}, err
+		}
+		page.Items = append(page.Items, c)
+		last = cursor{Seq: seq}
+		if f.Sort == "name" {
+			last.Name = sortKey
+		}
+	}
+	return page, rows.Err()
 }
 
 // scanCustomerWith scans a customer row followed by extra columns.

@@ -326,3 +326,30 @@ func TestNotesInteractionsAndStats(t *testing.T) {
 		}
 	})
 }
+
+func TestConcurrentListsDoNotExhaustThePool(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		var cs []*customer.Customer
+		for i := range 30 {
+			cs = append(cs, newCustomer(t, fmt.Sprintf("王%d", i), customer.Identity{Type: "email", Value: fmt.Sprintf("w%d@example.com", i)}))
+		}
+		if err := s.CreateCustomers(ctx, actor, cs); err != nil {
+			t.Fatal(err)
+		}
+		// More concurrent lists than pooled connections: each must finish.
+		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		var wg sync.WaitGroup
+		for range 64 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.ListCustomers(ctx, store.Filter{Q: "王", Limit: 10}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	})
+}
