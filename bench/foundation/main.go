@@ -230,7 +230,11 @@ func values(rows, cols int) string {
 			if c > 0 {
 				b.WriteString(",")
 			}
-			b.WriteString("$" + strconv.Itoa(r*cols+c+1))
+			if *pgURL == "" {
+				b.WriteString("?") // the SQLite driver binds plain ? fastest
+			} else {
+				b.WriteString("$" + strconv.Itoa(r*cols+c+1))
+			}
 		}
 		b.WriteString(")")
 	}

@@ -73,6 +73,10 @@ func (s *Server) Register(mux *http.ServeMux) huma.API {
 	s.registerCustomers(api)
 	s.registerNotes(api)
 	s.registerAdmin(api)
+	s.registerTouchpoints(api)
+	s.registerImports(api)
+	s.registerAnalytics(api)
+	s.registerSegments(api)
 	return api
 }
 

@@ -58,6 +58,24 @@ type Customer struct {
 	DeletedAt   *time.Time     `json:"deleted_at,omitempty"`
 	Version     int64          `json:"version"`
 	Stats       Stats          `json:"stats"`
+	Scores      *Scores        `json:"scores,omitempty"`
+}
+
+// Scores are model outputs for one customer: value tier, RFM segment,
+// lifetime value, probability of being alive, expected next purchase and
+// churn risk. They are refreshed when the customer's data changes and by
+// the scheduled refit; absent until first computed.
+type Scores struct {
+	Tier                 string     `json:"tier,omitempty"`
+	RFMSegment           string     `json:"rfm_segment,omitempty"`
+	R                    int        `json:"r,omitempty"`
+	F                    int        `json:"f,omitempty"`
+	M                    int        `json:"m,omitempty"`
+	CLV                  *float64   `json:"clv,omitempty"`
+	PAlive               *float64   `json:"p_alive,omitempty"`
+	ExpectedNextPurchase *time.Time `json:"expected_next_purchase,omitempty"`
+	ChurnRisk            *float64   `json:"churn_risk,omitempty"`
+	UpdatedAt            time.Time  `json:"updated_at"`
 }
 
 // Stats are the computed traits kept current on every write; reads never

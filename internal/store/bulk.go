@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 
 	"github.com/rapportcrm/rapport/internal/customer"
@@ -13,13 +12,13 @@ const maxParams = 30000
 
 // insertRows writes rows with multi-row INSERT statements, as many rows per
 // statement as the parameter limit allows.
-func insertRows(ctx context.Context, tx *sql.Tx, table string, cols []string, rows [][]any) error {
+func insertRows(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	per := max(1, maxParams/len(cols))
 	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
-	var stmt *sql.Stmt
+	var stmt *Stmt
 	defer func() {
 		if stmt != nil {
 			stmt.Close()
@@ -76,7 +75,7 @@ type Dataset struct {
 // audit entries (one audit entry records the load), then rebuilds the
 // affected customers' stats.
 func (s *Store) Load(ctx context.Context, a Actor, d Dataset) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		for _, f := range d.Fields {
 			if err := insertRows(ctx, tx, "fields", []string{"key", "type", "label_en", "label_zh", "options", "created_at"},
 				[][]any{{f.Key, string(f.Type), f.LabelEn, f.LabelZh, jsonText(f.Options, "[]"), ts(f.CreatedAt)}}); err != nil {
@@ -112,7 +111,7 @@ func (s *Store) Load(ctx context.Context, a Actor, d Dataset) error {
 	return wrap("load dataset", err)
 }
 
-func (s *Store) loadCustomers(ctx context.Context, tx *sql.Tx, cs []customer.Customer) error {
+func (s *Store) loadCustomers(ctx context.Context, tx *Tx, cs []customer.Customer) error {
 	var crow, irow, mrow [][]any
 	for _, c := range cs {
 		crow = append(crow, []any{c.ID, string(c.Kind), c.Name, customer.SortKey(c.Name), jsonText(c.Attributes, "{}"), jsonText(c.Tags, "[]"),
@@ -150,7 +149,7 @@ func jsonEach(d Dialect, col string) string {
 	return "json_each(" + col + ")"
 }
 
-func loadOrders(ctx context.Context, tx *sql.Tx, os []customer.Order) error {
+func loadOrders(ctx context.Context, tx *Tx, os []customer.Order) error {
 	var orow, irow [][]any
 	for _, o := range os {
 		orow = append(orow, []any{o.ID, o.CustomerID, o.ExternalID, o.Source, ts(o.PlacedAt), o.Currency, o.Total, o.Status, ts(o.PlacedAt)})
@@ -167,7 +166,7 @@ func loadOrders(ctx context.Context, tx *sql.Tx, os []customer.Order) error {
 // recomputeStats rebuilds every customer's stats from orders, interactions
 // and notes: the repair path, and the reference the incremental path is
 // tested against.
-func recomputeStats(ctx context.Context, tx *sql.Tx) error {
+func recomputeStats(ctx context.Context, tx *Tx) error {
 	for _, q := range []string{
 		`DELETE FROM customer_stats`,
 		`INSERT INTO customer_stats (customer_id, orders, revenue, first_order_at, last_order_at, first_seen, last_seen, interactions)
@@ -194,5 +193,5 @@ func recomputeStats(ctx context.Context, tx *sql.Tx) error {
 
 // RecomputeStats rebuilds every customer's stats from the log.
 func (s *Store) RecomputeStats(ctx context.Context) error {
-	return wrap("recompute stats", s.tx(ctx, func(tx *sql.Tx) error { return recomputeStats(ctx, tx) }))
+	return wrap("recompute stats", s.tx(ctx, func(tx *Tx) error { return recomputeStats(ctx, tx) }))
 }

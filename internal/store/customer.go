@@ -23,7 +23,7 @@ const RestoreWindow = 30 * 24 * time.Hour
 // CreateCustomers stores new, already validated customers in one
 // transaction: all of them or none. Their ids and timestamps must be set.
 func (s *Store) CreateCustomers(ctx context.Context, a Actor, cs []*customer.Customer) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		for i, c := range cs {
 			if err := s.insertCustomer(ctx, tx, c); err != nil {
 				return indexed(err, len(cs), i)
@@ -37,6 +37,11 @@ func (s *Store) CreateCustomers(ctx context.Context, a Actor, cs []*customer.Cus
 	if err != nil {
 		return wrap("create customers", err)
 	}
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	s.changed(ctx, ids...)
 	return nil
 }
 
@@ -67,7 +72,7 @@ func wrap(op string, err error) error {
 	return fmt.Errorf("store: %s: %w", op, err)
 }
 
-func (s *Store) insertCustomer(ctx context.Context, tx *sql.Tx, c *customer.Customer) error {
+func (s *Store) insertCustomer(ctx context.Context, tx *Tx, c *customer.Customer) error {
 	attrs, tags := jsonText(c.Attributes, "{}"), jsonText(c.Tags, "[]")
 	var seq int64
 	err := tx.QueryRowContext(ctx, `
@@ -90,7 +95,7 @@ func (s *Store) insertCustomer(ctx context.Context, tx *sql.Tx, c *customer.Cust
 	return s.insertMemberships(ctx, tx, c)
 }
 
-func (s *Store) insertIdentities(ctx context.Context, tx *sql.Tx, customerID string, ids []customer.Identity, at time.Time) error {
+func (s *Store) insertIdentities(ctx context.Context, tx *Tx, customerID string, ids []customer.Identity, at time.Time) error {
 	for i, id := range ids {
 		var owner string
 		err := tx.QueryRowContext(ctx, `SELECT customer_id FROM identities WHERE type = $1 AND source = $2 AND value = $3`,
@@ -113,7 +118,7 @@ func (s *Store) insertIdentities(ctx context.Context, tx *sql.Tx, customerID str
 	return nil
 }
 
-func insertTags(ctx context.Context, tx *sql.Tx, seq int64, tags []string) error {
+func insertTags(ctx context.Context, tx *Tx, seq int64, tags []string) error {
 	for _, t := range tags {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO customer_tags (tag, customer_seq) VALUES ($1, $2)`, t, seq); err != nil {
 			return err
@@ -122,7 +127,7 @@ func insertTags(ctx context.Context, tx *sql.Tx, seq int64, tags []string) error
 	return nil
 }
 
-func (s *Store) insertMemberships(ctx context.Context, tx *sql.Tx, c *customer.Customer) error {
+func (s *Store) insertMemberships(ctx context.Context, tx *Tx, c *customer.Customer) error {
 	for i, m := range c.Memberships {
 		var kind string
 		err := tx.QueryRowContext(ctx, `SELECT kind FROM customers WHERE id = $1 AND deleted_at IS NULL`, m.OrganizationID).Scan(&kind)
@@ -204,6 +209,9 @@ func (s *Store) customer(ctx context.Context, q querier, id string) (customer.Cu
 	}
 	list := []*customer.Customer{&c}
 	if err := s.fillIdentities(ctx, q, list); err != nil {
+		return c, err
+	}
+	if err := s.fillScores(ctx, q, list); err != nil {
 		return c, err
 	}
 	return c, s.fillMemberships(ctx, q, list)
@@ -291,7 +299,7 @@ func (s *Store) fillMemberships(ctx context.Context, q querier, cs []*customer.C
 // PreconditionFailed, so no update is lost). change validates and mutates.
 func (s *Store) UpdateCustomer(ctx context.Context, a Actor, id string, ifVersion int64, change func(c *customer.Customer) error) (customer.Customer, error) {
 	var out customer.Customer
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		before, err := s.customer(ctx, tx, id)
 		if err != nil {
 			return err
@@ -358,6 +366,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, a Actor, id string, ifVersio
 	if err != nil {
 		return out, wrap("update customer", err)
 	}
+	s.changed(ctx, id)
 	return out, nil
 }
 
@@ -437,7 +446,7 @@ func diff(before, after *customer.Customer) map[string]map[string]any {
 // DeleteCustomer soft-deletes a customer; it can be restored within
 // RestoreWindow.
 func (s *Store) DeleteCustomer(ctx context.Context, a Actor, id string) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		before, err := s.customer(ctx, tx, id)
 		if err != nil {
 			return err
@@ -453,13 +462,16 @@ func (s *Store) DeleteCustomer(ctx context.Context, a Actor, id string) error {
 		after.DeletedAt = &now
 		return s.audit(ctx, tx, a, "delete", "customer", id, id, diff(&before, &after))
 	})
+	if err == nil {
+		s.changed(ctx, id)
+	}
 	return wrap("delete customer", err)
 }
 
 // RestoreCustomer undoes a soft delete made within RestoreWindow.
 func (s *Store) RestoreCustomer(ctx context.Context, a Actor, id string) (customer.Customer, error) {
 	var out customer.Customer
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		before, err := s.customer(ctx, tx, id)
 		if err != nil {
 			return err
@@ -481,6 +493,9 @@ func (s *Store) RestoreCustomer(ctx context.Context, a Actor, id string) (custom
 		out, err = s.customer(ctx, tx, id)
 		return err
 	})
+	if err == nil {
+		s.changed(ctx, id)
+	}
 	return out, wrap("restore customer", err)
 }
 
@@ -489,7 +504,7 @@ func (s *Store) RestoreCustomer(ctx context.Context, a Actor, id string) (custom
 func (s *Store) PurgeDeleted(ctx context.Context, now time.Time) (int, error) {
 	cutoff := ts(now.Add(-RestoreWindow))
 	n := 0
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		for _, q := range []string{
 			`DELETE FROM identities WHERE customer_id IN (SELECT id FROM customers WHERE deleted_at < $1)`,
 			`DELETE FROM customer_tags WHERE customer_seq IN (SELECT seq FROM customers WHERE deleted_at < $1)`,
@@ -623,6 +638,9 @@ func (s *Store) ListCustomers(ctx context.Context, f Filter) (Page, error) {
 		ptrs[i] = &page.Items[i]
 	}
 	if err := s.fillIdentities(ctx, s.read, ptrs); err != nil {
+		return Page{}, fmt.Errorf("store: list customers: %w", err)
+	}
+	if err := s.fillScores(ctx, s.read, ptrs); err != nil {
 		return Page{}, fmt.Errorf("store: list customers: %w", err)
 	}
 	if page.Items == nil {

@@ -11,7 +11,7 @@ import (
 )
 
 // liveCustomer fails with NotFound unless the customer exists and is not deleted.
-func liveCustomer(ctx context.Context, tx *sql.Tx, id string) error {
+func liveCustomer(ctx context.Context, tx *Tx, id string) error {
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM customers WHERE id = $1 AND deleted_at IS NULL`, id).Scan(&n); err != nil {
 		return err
@@ -24,7 +24,7 @@ func liveCustomer(ctx context.Context, tx *sql.Tx, id string) error {
 
 // AddNote stores a note on a customer.
 func (s *Store) AddNote(ctx context.Context, a Actor, n customer.Note) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		if err := liveCustomer(ctx, tx, n.CustomerID); err != nil {
 			return err
 		}
@@ -37,6 +37,9 @@ func (s *Store) AddNote(ctx context.Context, a Actor, n customer.Note) error {
 		}
 		return s.audit(ctx, tx, a, "create", "note", n.ID, n.CustomerID, map[string]any{"body": map[string]any{"after": n.Body}})
 	})
+	if err == nil {
+		s.changed(ctx, n.CustomerID)
+	}
 	return wrap("add note", err)
 }
 
@@ -64,7 +67,7 @@ func (s *Store) Notes(ctx context.Context, customerID string, limit int) ([]cust
 
 // AddInteraction stores an interaction and counts it in the customer's stats.
 func (s *Store) AddInteraction(ctx context.Context, a Actor, in customer.Interaction) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *Tx) error {
 		if err := liveCustomer(ctx, tx, in.CustomerID); err != nil {
 			return err
 		}
@@ -79,9 +82,15 @@ func (s *Store) AddInteraction(ctx context.Context, a Actor, in customer.Interac
 		if err := touchSeen(ctx, tx, in.CustomerID, in.At); err != nil {
 			return err
 		}
+		if err := MarkScoresStale(ctx, tx, in.CustomerID); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, a, "create", "interaction", in.ID, in.CustomerID,
 			map[string]any{"kind": map[string]any{"after": in.Kind}, "summary": map[string]any{"after": in.Summary}})
 	})
+	if err == nil {
+		s.changed(ctx, in.CustomerID)
+	}
 	return wrap("add interaction", err)
 }
 
@@ -108,7 +117,7 @@ func (s *Store) Interactions(ctx context.Context, customerID string, limit int) 
 }
 
 // touchSeen moves a customer's first/last seen times to include at.
-func touchSeen(ctx context.Context, tx *sql.Tx, customerID string, at time.Time) error {
+func touchSeen(ctx context.Context, tx *Tx, customerID string, at time.Time) error {
 	t := ts(at)
 	_, err := tx.ExecContext(ctx, `INSERT INTO customer_stats (customer_id, first_seen, last_seen) VALUES ($1, $2, $2)
 		ON CONFLICT (customer_id) DO UPDATE SET

@@ -123,7 +123,7 @@ type Actor struct {
 // SystemActor is the actor for writes Rapport makes by itself.
 var SystemActor = Actor{ID: "system", Kind: "system"}
 
-func (s *Store) audit(ctx context.Context, tx *sql.Tx, a Actor, action, entity, entityID, customerID string, changes any) error {
+func (s *Store) audit(ctx context.Context, tx *Tx, a Actor, action, entity, entityID, customerID string, changes any) error {
 	b, err := json.Marshal(changes)
 	if err != nil {
 		return fmt.Errorf("encode audit changes: %w", err)

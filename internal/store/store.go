@@ -40,8 +40,28 @@ type Store struct {
 	// write has exactly one connection on SQLite, so writers queue in Go
 	// instead of fighting over the file lock; read has many. On PostgreSQL
 	// both are the same pool.
-	write *sql.DB
-	read  *sql.DB
+	write *db
+	read  *db
+	// onChange are called after a committed write with the ids of the
+	// customers it touched (segment membership, score refresh, webhooks).
+	onChange []func(ctx context.Context, customerIDs []string)
+}
+
+// OnChange registers fn to be called after every committed write that
+// touches customers. Register before serving; fn must be fast and must not
+// write through the same Store synchronously.
+func (s *Store) OnChange(fn func(ctx context.Context, customerIDs []string)) {
+	s.onChange = append(s.onChange, fn)
+}
+
+// changed notifies the OnChange subscribers.
+func (s *Store) changed(ctx context.Context, ids ...string) {
+	if len(ids) == 0 {
+		return
+	}
+	for _, fn := range s.onChange {
+		fn(ctx, ids)
+	}
 }
 
 // Config says where the database is.
@@ -67,14 +87,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 func connect(cfg Config) (*Store, error) {
 	if strings.HasPrefix(cfg.URL, "postgres://") || strings.HasPrefix(cfg.URL, "postgresql://") {
-		db, err := sql.Open("pgx", cfg.URL)
+		pg, err := sql.Open("pgx", cfg.URL)
 		if err != nil {
 			return nil, fmt.Errorf("store: open postgres: %w", err)
 		}
-		db.SetMaxOpenConns(32)
-		db.SetMaxIdleConns(32)
-		db.SetConnMaxIdleTime(5 * time.Minute)
-		return &Store{dialect: Postgres, write: db, read: db}, nil
+		pg.SetMaxOpenConns(32)
+		pg.SetMaxIdleConns(32)
+		pg.SetConnMaxIdleTime(5 * time.Minute)
+		pool := &db{DB: pg}
+		return &Store{dialect: Postgres, write: pool, read: pool}, nil
 	}
 	if cfg.URL != "" {
 		return nil, errs.E(errs.Invalid, "database URL must start with postgres://")
@@ -102,7 +123,7 @@ func connect(cfg Config) (*Store, error) {
 	n := max(4, 2*runtime.NumCPU())
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	return &Store{dialect: SQLite, write: write, read: read}, nil
+	return &Store{dialect: SQLite, write: &db{DB: write, rewrite: true}, read: &db{DB: read, rewrite: true}}, nil
 }
 
 // Dialect reports the engine in use.
@@ -173,7 +194,7 @@ func (s *Store) MigrateCount(ctx context.Context) (int, error) {
 	}
 	applied := 0
 	for _, m := range ms {
-		err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := s.tx(ctx, func(tx *Tx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.version).Scan(&n); err != nil {
 				return err
@@ -197,7 +218,7 @@ func (s *Store) MigrateCount(ctx context.Context) (int, error) {
 }
 
 // tx runs fn in a write transaction, committing when fn returns nil.
-func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *Store) tx(ctx context.Context, fn func(tx *Tx) error) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err

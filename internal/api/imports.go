@@ -1,0 +1,6 @@
+package api
+
+import "github.com/danielgtaylor/huma/v2"
+
+// registerImports mounts the file imports endpoints (being written).
+func (s *Server) registerImports(api huma.API) {}

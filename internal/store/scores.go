@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/rapportcrm/rapport/internal/customer"
+)
+
+// UpsertScores writes model outputs for many customers in one transaction
+// and takes them off the stale queue.
+func (s *Store) UpsertScores(ctx context.Context, scores map[string]customer.Scores) error {
+	err := s.tx(ctx, func(tx *Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `
+			INSERT INTO customer_scores (customer_id, tier, rfm_segment, r, f, m, clv, p_alive, expected_next_purchase, churn_risk, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			ON CONFLICT (customer_id) DO UPDATE SET tier = excluded.tier, rfm_segment = excluded.rfm_segment,
+				r = excluded.r, f = excluded.f, m = excluded.m, clv = excluded.clv, p_alive = excluded.p_alive,
+				expected_next_purchase = excluded.expected_next_purchase, churn_risk = excluded.churn_risk,
+				updated_at = excluded.updated_at`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		del, err := tx.PrepareContext(ctx, `DELETE FROM score_queue WHERE customer_id = $1`)
+		if err != nil {
+			return err
+		}
+		defer del.Close()
+		for id, sc := range scores {
+			if _, err := stmt.ExecContext(ctx, id, sc.Tier, sc.RFMSegment, sc.R, sc.F, sc.M, sc.CLV, sc.PAlive,
+				tsOrNil(sc.ExpectedNextPurchase), sc.ChurnRisk, ts(sc.UpdatedAt)); err != nil {
+				return err
+			}
+			if _, err := del.ExecContext(ctx, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrap("upsert scores", err)
+}
+
+// MarkScoresStale queues a customer for a score refresh; call it inside the
+// transaction that changed the customer's data.
+func MarkScoresStale(ctx context.Context, tx *Tx, customerID string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO score_queue (customer_id, queued_at) VALUES ($1, $2)
+		ON CONFLICT (customer_id) DO NOTHING`, customerID, ts(time.Now()))
+	return err
+}
+
+// StaleScores returns up to limit customers queued for a score refresh.
+func (s *Store) StaleScores(ctx context.Context, limit int) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT customer_id FROM score_queue ORDER BY queued_at LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: stale scores: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: stale scores: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// fillScores attaches stored scores to customers that have them.
+func (s *Store) fillScores(ctx context.Context, q querier, cs []*customer.Customer) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	args, byID := idsOf(cs)
+	rows, err := q.QueryContext(ctx, `SELECT customer_id, tier, rfm_segment, r, f, m, clv, p_alive, expected_next_purchase, churn_risk, updated_at
+		FROM customer_scores WHERE customer_id IN (`+placeholders(1, len(args))+`)`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var sc customer.Scores
+		var clv, palive, churn sql.NullFloat64
+		var next, updated dbTime
+		if err := rows.Scan(&id, &sc.Tier, &sc.RFMSegment, &sc.R, &sc.F, &sc.M, &clv, &palive, &next, &churn, &updated); err != nil {
+			return err
+		}
+		sc.CLV, sc.PAlive, sc.ChurnRisk = nullFloat(clv), nullFloat(palive), nullFloat(churn)
+		sc.ExpectedNextPurchase, sc.UpdatedAt = next.ptr(), updated.Time
+		byID[id].Scores = &sc
+	}
+	return rows.Err()
+}
+
+func nullFloat(n sql.NullFloat64) *float64 {
+	if !n.Valid {
+		return nil
+	}
+	return &n.Float64
+}
