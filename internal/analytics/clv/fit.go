@@ -24,9 +24,15 @@ type FitInfo struct {
 	Customers int `json:"customers"`
 	// Iterations and Evaluations count BFGS major iterations and
 	// likelihood evaluations.
-	Iterations  int    `json:"iterations"`
-	Evaluations int    `json:"evaluations"`
-	Status      string `json:"status"`
+	Iterations  int `json:"iterations"`
+	Evaluations int `json:"evaluations"`
+	// Status is gonum's termination status, or LineSearchStalled when the
+	// line search could no longer improve at a near-zero gradient.
+	Status string `json:"status"`
+	// Gradient is the largest absolute component of the gradient of the
+	// mean negative log-likelihood (per customer, with respect to the log
+	// parameters) at the returned optimum.
+	Gradient float64 `json:"gradient"`
 }
 
 // Option tunes a fit.
@@ -161,7 +167,7 @@ func minimizeLog(f objective, init []float64, numerical bool) ([]float64, FitInf
 		}
 	}
 	settings := &optimize.Settings{
-		GradientThreshold: 1e-9,
+		GradientThreshold: 1e-8,
 		Converger:         &optimize.FunctionConverge{Absolute: 1e-13, Relative: 1e-13, Iterations: 20},
 		MajorIterations:   1000,
 	}
@@ -169,14 +175,17 @@ func minimizeLog(f objective, init []float64, numerical bool) ([]float64, FitInf
 	if res == nil {
 		return nil, FitInfo{}, fmt.Errorf("optimize: %w", err)
 	}
-	info := FitInfo{Iterations: res.Stats.MajorIterations, Evaluations: evals, Status: res.Status.String()}
+	info := FitInfo{Iterations: res.Stats.MajorIterations, Evaluations: evals, Status: res.Status.String(), Gradient: maxAbs(res.Gradient)}
 	if math.IsInf(res.F, 0) || math.IsNaN(res.F) {
 		return nil, info, errors.New("likelihood is not finite at the optimum")
 	}
 	// A line search that can no longer improve near the optimum is a normal
 	// end for a flat likelihood; only fail when the gradient is still large.
-	if err != nil && maxAbs(res.Gradient) > 1e-4 {
-		return nil, info, fmt.Errorf("optimize: %w (status %v)", err, res.Status)
+	if err != nil {
+		if info.Gradient > 1e-5 {
+			return nil, info, fmt.Errorf("optimize: %w (status %v, gradient %.3g)", err, res.Status, info.Gradient)
+		}
+		info.Status = "LineSearchStalled"
 	}
 	out := make([]float64, dim)
 	for i, v := range res.X {

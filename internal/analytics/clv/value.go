@@ -118,3 +118,16 @@ func ValidateHoldout(m TransactionModel, customers []Summary, duration float64) 
 	}
 	return h, nil
 }
+
+// CohortExpected is the expected total of repeat transactions, up to now,
+// of customers acquired ages[i] time units ago (customers with a
+// non-positive age contribute nothing): the model's tracking curve.
+func CohortExpected(m TransactionModel, ages []float64) float64 {
+	var sum float64
+	for _, a := range ages {
+		if a > 0 {
+			sum += m.UnconditionalExpected(a)
+		}
+	}
+	return sum
+}
