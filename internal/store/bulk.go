@@ -135,18 +135,18 @@ func (s *Store) loadCustomers(ctx context.Context, tx *Tx, cs []customer.Custome
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO customer_tags (tag, customer_seq)
-		SELECT DISTINCT t.value, c.seq FROM customers c, `+jsonEach(s.dialect, "c.tags")+` t WHERE c.tags <> '[]'
+		SELECT DISTINCT t.value, c.seq FROM customers c, `+jsonEach(s.dialect, "c.tags")+` WHERE c.tags <> '[]'
 		AND NOT EXISTS (SELECT 1 FROM customer_tags x WHERE x.customer_seq = c.seq)`)
 	return err
 }
 
 // jsonEach is the dialect seam for expanding a JSON array of strings into
-// rows with a text column named value.
+// rows aliased t with a text column named value.
 func jsonEach(d Dialect, col string) string {
 	if d == Postgres {
 		return "jsonb_array_elements_text(" + col + ") AS t(value)"
 	}
-	return "json_each(" + col + ")"
+	return "json_each(" + col + ") AS t"
 }
 
 func loadOrders(ctx context.Context, tx *Tx, os []customer.Order) error {

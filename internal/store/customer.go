@@ -22,13 +22,12 @@ const RestoreWindow = 30 * 24 * time.Hour
 
 // CreateCustomers stores new, already validated customers in one
 // transaction: all of them or none. Their ids and timestamps must be set.
+// It works set-wise (one conflict query and multi-row inserts per chunk),
+// so a batch costs a few statements, not a few per customer.
 func (s *Store) CreateCustomers(ctx context.Context, a Actor, cs []*customer.Customer) error {
 	err := s.tx(ctx, func(tx *Tx) error {
-		for i, c := range cs {
-			if err := s.insertCustomer(ctx, tx, c); err != nil {
-				return indexed(err, len(cs), i)
-			}
-			if err := s.audit(ctx, tx, a, "create", "customer", c.ID, c.ID, diff(nil, c)); err != nil {
+		for start := 0; start < len(cs); start += 1000 {
+			if err := s.createChunk(ctx, tx, a, cs, start, min(start+1000, len(cs))); err != nil {
 				return err
 			}
 		}
@@ -43,6 +42,136 @@ func (s *Store) CreateCustomers(ctx context.Context, a Actor, cs []*customer.Cus
 	}
 	s.changed(ctx, ids...)
 	return nil
+}
+
+func (s *Store) createChunk(ctx context.Context, tx *Tx, a Actor, all []*customer.Customer, lo, hi int) error {
+	cs := all[lo:hi]
+	// Identity conflicts: within the batch, then against stored customers.
+	owner := map[customer.Identity]int{}
+	var keys []any
+	for i, c := range cs {
+		for j, id := range c.Identities {
+			if k, dup := owner[id]; dup && k != i {
+				return identityConflict(len(all), lo+i, j, id, all[lo+k].ID)
+			}
+			owner[id] = i
+			keys = append(keys, id.Type, id.Source, id.Value)
+		}
+	}
+	if len(keys) > 0 {
+		rows, err := tx.QueryContext(ctx, `SELECT type, source, value, customer_id FROM identities WHERE (type, source, value) IN (VALUES `+tuples(len(keys)/3, 3)+`)`, keys...)
+		if err != nil {
+			return err
+		}
+		var clash *customer.Identity
+		var clashOwner string
+		for rows.Next() {
+			var id customer.Identity
+			if err := rows.Scan(&id.Type, &id.Source, &id.Value, &clashOwner); err != nil {
+				rows.Close()
+				return err
+			}
+			clash = &id
+			break
+		}
+		rows.Close()
+		if clash != nil {
+			i := owner[*clash]
+			j := slices.Index(cs[i].Identities, *clash)
+			return identityConflict(len(all), lo+i, j, *clash, clashOwner)
+		}
+	}
+	// Memberships must point at live organizations (stored, or earlier in this batch).
+	var orgArgs []any
+	batchKind := map[string]customer.Kind{}
+	for _, c := range all[:hi] {
+		batchKind[c.ID] = c.Kind
+	}
+	for _, c := range cs {
+		for _, m := range c.Memberships {
+			if _, ok := batchKind[m.OrganizationID]; !ok {
+				orgArgs = append(orgArgs, m.OrganizationID)
+			}
+		}
+	}
+	if len(orgArgs) > 0 {
+		rows, err := tx.QueryContext(ctx, `SELECT id, kind FROM customers WHERE deleted_at IS NULL AND id IN (`+placeholders(1, len(orgArgs))+`)`, orgArgs...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, kind string
+			if err := rows.Scan(&id, &kind); err != nil {
+				rows.Close()
+				return err
+			}
+			batchKind[id] = customer.Kind(kind)
+		}
+		rows.Close()
+	}
+	var crow, irow, mrow, arow [][]any
+	now := ts(time.Now())
+	for i, c := range cs {
+		for j, m := range c.Memberships {
+			if batchKind[m.OrganizationID] != customer.Organization {
+				return indexed(errs.Validation(errs.FieldError{Field: fmt.Sprintf("body.memberships[%d].organization_id", j),
+					Message: "is not an existing organization", Value: m.OrganizationID}), len(all), lo+i)
+			}
+			mrow = append(mrow, []any{c.ID, m.OrganizationID, m.Role, ts(c.UpdatedAt)})
+		}
+		crow = append(crow, []any{c.ID, string(c.Kind), c.Name, customer.SortKey(c.Name), jsonText(c.Attributes, "{}"), jsonText(c.Tags, "[]"),
+			nullString(c.OwnerID), ts(c.CreatedAt), ts(c.UpdatedAt), c.Version, customer.SearchText(c.Name, c.Identities)})
+		for _, id := range c.Identities {
+			irow = append(irow, []any{id.Type, id.Source, id.Value, c.ID, ts(c.CreatedAt)})
+		}
+		arow = append(arow, []any{now, a.ID, a.Kind, "create", "customer", c.ID, c.ID, jsonText(diff(nil, c), "{}")})
+	}
+	if err := insertRows(ctx, tx, "customers", []string{"id", "kind", "name", "sort_key", "attributes", "tags", "owner_id", "created_at", "updated_at", "version", "search"}, crow); err != nil {
+		if isUniqueViolation(err) {
+			return errs.E(errs.Conflict, "a customer with one of these ids already exists")
+		}
+		return err
+	}
+	if err := insertRows(ctx, tx, "identities", []string{"type", "source", "value", "customer_id", "created_at"}, irow); err != nil {
+		return err
+	}
+	if err := insertRows(ctx, tx, "memberships", []string{"person_id", "organization_id", "role", "created_at"}, mrow); err != nil {
+		return err
+	}
+	if err := insertRows(ctx, tx, "audit", []string{"at", "actor_id", "actor_kind", "action", "entity", "entity_id", "customer_id", "changes"}, arow); err != nil {
+		return err
+	}
+	var tagged []any
+	for _, c := range cs {
+		if len(c.Tags) > 0 {
+			tagged = append(tagged, c.ID)
+		}
+	}
+	if len(tagged) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO customer_tags (tag, customer_seq)
+		SELECT DISTINCT t.value, c.seq FROM customers c, `+jsonEach(s.dialect, "c.tags")+`
+		WHERE c.id IN (`+placeholders(1, len(tagged))+`)`, tagged...)
+	return err
+}
+
+func identityConflict(n, i, j int, id customer.Identity, owner string) error {
+	return indexed(&errs.Error{Kind: errs.Conflict, Message: "identity belongs to another customer",
+		Fields: []errs.FieldError{{Field: fmt.Sprintf("body.identities[%d].value", j),
+			Message: fmt.Sprintf("%s %s already identifies customer %s", id.Type, id.Value, owner), Value: id.Value}}}, n, i)
+}
+
+// tuples returns "($1, $2, $3), ($4, $5, $6), …" for n rows of width w.
+func tuples(n, w int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(" + placeholders(i*w+1, w) + ")")
+	}
+	return b.String()
 }
 
 // indexed prefixes field locations with the item index in a batch.

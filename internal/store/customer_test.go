@@ -353,3 +353,42 @@ func TestConcurrentListsDoNotExhaustThePool(t *testing.T) {
 		wg.Wait()
 	})
 }
+
+func TestLoadDatasetBuildsTagsAndStats(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		org := *newCustomer(t, "Northwind Traders Ltd")
+		org.Kind = customer.Organization
+		p := *newCustomer(t, "王芳", customer.Identity{Type: "email", Value: "wf@example.com"})
+		p.Tags = []string{"vip", "线下门店"}
+		p.Memberships = []customer.Membership{{PersonID: p.ID, OrganizationID: org.ID, Role: "采购经理"}}
+		t0 := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+		orders := []customer.Order{
+			{ID: customer.NewID(), CustomerID: p.ID, PlacedAt: t0, Currency: "CNY", Total: 100, Status: customer.OrderCompleted,
+				Items: []customer.OrderItem{{SKU: "T1", Name: "龙井", Category: "茶叶", Price: 50, Quantity: 2}}},
+			{ID: customer.NewID(), CustomerID: p.ID, PlacedAt: t0.Add(48 * time.Hour), Currency: "CNY", Total: 30, Status: customer.OrderCompleted},
+			{ID: customer.NewID(), CustomerID: p.ID, PlacedAt: t0.Add(72 * time.Hour), Currency: "CNY", Total: 999, Status: customer.OrderRefunded},
+		}
+		if err := s.Load(ctx, store.SystemActor, store.Dataset{Customers: []customer.Customer{org, p}, Orders: orders}); err != nil {
+			t.Fatal(err)
+		}
+		page, err := s.ListCustomers(ctx, store.Filter{Tag: "线下门店"})
+		if err != nil || len(page.Items) != 1 || page.Items[0].ID != p.ID {
+			t.Fatalf("tag filter after load: %v %+v", err, page.Items)
+		}
+		got, err := s.Customer(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Stats.Orders != 2 || got.Stats.Revenue != 130 || !got.Stats.LastOrderAt.Equal(t0.Add(48*time.Hour)) {
+			t.Fatalf("stats after load: %+v", got.Stats)
+		}
+		if len(got.Memberships) != 1 || got.Memberships[0].Role != "采购经理" {
+			t.Fatalf("memberships after load: %+v", got.Memberships)
+		}
+		o, _ := s.Customer(ctx, org.ID)
+		if len(o.Memberships) != 1 {
+			t.Fatalf("organization side of the membership: %+v", o.Memberships)
+		}
+	})
+}
