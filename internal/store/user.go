@@ -191,3 +191,15 @@ func nullString(s string) any {
 	}
 	return s
 }
+
+// SetUserPassword replaces a user's password hash.
+func (s *Store) SetUserPassword(ctx context.Context, id, hash string) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, id)
+	if err != nil {
+		return fmt.Errorf("store: set user password: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errs.E(errs.NotFound, "user %s not found", id)
+	}
+	return nil
+}
