@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -163,6 +164,36 @@ func GeneratePassword() string { return randomToken(15) }
 type Service struct {
 	Store *store.Store
 	Now   func() time.Time
+	// cache remembers recently checked credentials (by secret hash) for
+	// CacheTTL, sparing a query per request. Logout evicts at once; a key
+	// revoked elsewhere stops working within CacheTTL.
+	cache sync.Map
+}
+
+// CacheTTL bounds how long a checked credential is trusted without asking
+// the database again.
+const CacheTTL = 30 * time.Second
+
+type cached struct {
+	p       Principal
+	expires time.Time
+}
+
+func (s *Service) cachedPrincipal(hash string) (Principal, bool) {
+	v, ok := s.cache.Load(hash)
+	if !ok {
+		return Principal{}, false
+	}
+	c := v.(cached)
+	if s.now().After(c.expires) {
+		s.cache.Delete(hash)
+		return Principal{}, false
+	}
+	return c.p, true
+}
+
+func (s *Service) remember(hash string, p Principal) {
+	s.cache.Store(hash, cached{p: p, expires: s.now().Add(CacheTTL)})
 }
 
 func (s *Service) now() time.Time {
@@ -231,12 +262,17 @@ var dummyHash = HashPassword("not a real password")
 
 // Logout ends the session with the given token.
 func (s *Service) Logout(ctx context.Context, token string) error {
+	s.cache.Delete(HashSecret(token))
 	return s.Store.DeleteSession(ctx, HashSecret(token))
 }
 
 // Session resolves a session token to its user.
 func (s *Service) Session(ctx context.Context, token string) (Principal, error) {
-	sess, err := s.Store.SessionByHash(ctx, HashSecret(token), s.now())
+	hash := HashSecret(token)
+	if p, ok := s.cachedPrincipal(hash); ok {
+		return p, nil
+	}
+	sess, err := s.Store.SessionByHash(ctx, hash, s.now())
 	if err != nil {
 		return Principal{}, err
 	}
@@ -244,15 +280,25 @@ func (s *Service) Session(ctx context.Context, token string) (Principal, error) 
 	if err != nil || u.DisabledAt != nil {
 		return Principal{}, errs.E(errs.Unauthorized, "session user is gone or disabled")
 	}
-	return Principal{UserID: u.ID, Name: u.Email, Role: Role(u.Role), Locale: u.Locale}, nil
+	p := Principal{UserID: u.ID, Name: u.Email, Role: Role(u.Role), Locale: u.Locale}
+	if sess.ExpiresAt.After(s.now().Add(CacheTTL)) {
+		s.remember(hash, p)
+	}
+	return p, nil
 }
 
 // APIKey resolves an API key secret.
 func (s *Service) APIKey(ctx context.Context, secret string) (Principal, error) {
-	k, err := s.Store.APIKeyByHash(ctx, HashSecret(secret))
+	hash := HashSecret(secret)
+	if p, ok := s.cachedPrincipal(hash); ok {
+		return p, nil
+	}
+	k, err := s.Store.APIKeyByHash(ctx, hash)
 	if err != nil {
 		return Principal{}, err
 	}
 	// A key acts for the user who made it (ownership, rep restrictions).
-	return Principal{KeyID: k.ID, UserID: k.CreatedBy, Name: k.Name, Role: Role(k.Role)}, nil
+	p := Principal{KeyID: k.ID, UserID: k.CreatedBy, Name: k.Name, Role: Role(k.Role)}
+	s.remember(hash, p)
+	return p, nil
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rapportcrm/rapport/internal/customer"
 	"github.com/rapportcrm/rapport/internal/errs"
@@ -726,13 +727,26 @@ func (s *Store) ListCustomers(ctx context.Context, f Filter) (Page, error) {
 	from := customerFrom
 	order := ` ORDER BY c.seq DESC`
 	if q := customer.SearchQuery(f.Q); q != "" {
+		// The trigram index needs three characters. A shorter Chinese query
+		// ("王", "张伟") is looked up by its pinyin, which the search text
+		// also holds, and then filtered by the exact substring.
+		indexed := q
+		if utf8.RuneCountInString(q) < 3 {
+			if py, _ := customer.Pinyin(q); utf8.RuneCountInString(py) >= 3 {
+				indexed = py
+			}
+		}
 		if s.dialect == SQLite {
-			// The trigram index yields rows in rowid order, so the page is read
-			// without sorting every match.
-			from = ` FROM customer_search cs JOIN customers c ON c.seq = cs.rowid LEFT JOIN customer_stats st ON st.customer_id = c.id`
-			where = append(where, `cs.search LIKE `+arg(likePattern(q))+` ESCAPE '\'`)
+			// CROSS JOIN keeps the trigram index as the outer loop: it yields
+			// rows in rowid order, so a page is read without visiting every
+			// customer. (SQLite never reorders the operands of CROSS JOIN.)
+			from = ` FROM customer_search cs CROSS JOIN customers c ON c.seq = cs.rowid LEFT JOIN customer_stats st ON st.customer_id = c.id`
+			where = append(where, `cs.search LIKE `+arg(likePattern(indexed))+` ESCAPE '\'`)
 			order = ` ORDER BY cs.rowid DESC`
 		} else {
+			where = append(where, `c.search LIKE `+arg(likePattern(indexed))+` ESCAPE '\'`)
+		}
+		if indexed != q {
 			where = append(where, `c.search LIKE `+arg(likePattern(q))+` ESCAPE '\'`)
 		}
 	}
@@ -755,7 +769,11 @@ func (s *Store) ListCustomers(ctx context.Context, f Filter) (Page, error) {
 			where = append(where, `(c.sort_key > `+arg(cur.Name)+` OR (c.sort_key = `+arg(cur.Name)+` AND c.seq > `+arg(cur.Seq)+`))`)
 		}
 	} else if f.Cursor != "" {
-		where = append(where, `c.seq < `+arg(cur.Seq))
+		col := "c.seq"
+		if strings.HasPrefix(order, " ORDER BY cs.") {
+			col = "cs.rowid" // lets the trigram index seek to the cursor
+		}
+		where = append(where, col+` < `+arg(cur.Seq))
 	}
 	query := `SELECT ` + customerColumns + `, c.sort_key` + from + ` WHERE ` + strings.Join(where, " AND ") + order + ` LIMIT ` + arg(f.Limit+1)
 	page, err := s.listPage(ctx, query, args, f)
