@@ -371,10 +371,11 @@ func rss(pid int) string {
 	if err != nil {
 		return "unknown"
 	}
+	var out []string
 	for _, l := range strings.Split(string(b), "\n") {
 		if strings.HasPrefix(l, "VmRSS:") || strings.HasPrefix(l, "VmHWM:") {
-			return strings.TrimSpace(l)
+			out = append(out, strings.Join(strings.Fields(l), " "))
 		}
 	}
-	return "unknown"
+	return strings.Join(out, ", ")
 }
