@@ -79,7 +79,9 @@ type Scores struct {
 }
 
 // Stats are the computed traits kept current on every write; reads never
-// recompute them from the log.
+// recompute them from the log. Orders, revenue and everything about
+// purchases count completed orders only; first and last seen span every
+// tracked event, completed order, interaction and note.
 type Stats struct {
 	Orders       int64      `json:"orders"`
 	Revenue      float64    `json:"revenue"`
@@ -88,6 +90,34 @@ type Stats struct {
 	FirstOrderAt *time.Time `json:"first_order_at,omitempty"`
 	LastOrderAt  *time.Time `json:"last_order_at,omitempty"`
 	Interactions int64      `json:"interactions"`
+	// Events counts tracked events (identify, track, page, screen, group, alias).
+	Events int64 `json:"events"`
+	// LastChannel is the source of the most recent tracked event or order
+	// ("web", "ios", "shop"…).
+	LastChannel string `json:"last_channel,omitempty"`
+	// AverageOrderValue is revenue divided by orders.
+	AverageOrderValue float64 `json:"average_order_value"`
+	// FavouriteCategory is the product category with the most spend.
+	FavouriteCategory string `json:"favourite_category,omitempty"`
+	// PurchaseDays counts distinct (UTC) days with a completed order.
+	PurchaseDays int64 `json:"purchase_days"`
+	// Repeat is the repeat-purchase summary lifetime-value models use.
+	Repeat RepeatSummary `json:"repeat"`
+}
+
+// RepeatSummary is the frequency/recency/age/monetary summary of a
+// customer's purchases as the BG/NBD, Pareto/NBD and Gamma-Gamma models
+// read it: purchases on the same (UTC) day count as one, the first
+// purchase day is not a repeat, and times are in days.
+type RepeatSummary struct {
+	// Frequency is the number of repeat purchase days (purchase days − 1).
+	Frequency int64 `json:"frequency"`
+	// RecencyDays is the time from the first to the last purchase day.
+	RecencyDays float64 `json:"recency_days"`
+	// AgeDays is the time from the first purchase day to the day read.
+	AgeDays float64 `json:"age_days"`
+	// MeanRepeatValue is the average spend per repeat purchase day.
+	MeanRepeatValue float64 `json:"mean_repeat_value"`
 }
 
 // InteractionKinds lists the kinds of recorded interaction.

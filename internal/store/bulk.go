@@ -13,6 +13,13 @@ const maxParams = 30000
 // insertRows writes rows with multi-row INSERT statements, as many rows per
 // statement as the parameter limit allows.
 func insertRows(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any) error {
+	return insertRowsSuffix(ctx, tx, table, cols, rows, "")
+}
+
+// insertRowsSuffix is insertRows with a clause after the VALUES list, such
+// as ON CONFLICT … DO UPDATE. Rows of one call must not conflict with each
+// other (PostgreSQL refuses to update a row twice in one statement).
+func insertRowsSuffix(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -44,6 +51,7 @@ func insertRows(ctx context.Context, tx *Tx, table string, cols []string, rows [
 			}
 			b.WriteString("(" + placeholders(i*len(cols)+1, len(cols)) + ")")
 		}
+		b.WriteString(suffix)
 		if len(chunk) == per {
 			var err error
 			if stmt, err = tx.PrepareContext(ctx, b.String()); err != nil {
@@ -102,7 +110,7 @@ func (s *Store) Load(ctx context.Context, a Actor, d Dataset) error {
 		if err := insertRows(ctx, tx, "notes", []string{"id", "customer_id", "author_id", "body", "created_at"}, rows); err != nil {
 			return err
 		}
-		if err := recomputeStats(ctx, tx); err != nil {
+		if err := s.recomputeStats(ctx, tx); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, a, "load", "dataset", "", "", map[string]int{
@@ -163,35 +171,54 @@ func loadOrders(ctx context.Context, tx *Tx, os []customer.Order) error {
 	return insertRows(ctx, tx, "order_items", []string{"order_id", "line", "customer_id", "product_id", "sku", "name", "category", "price", "quantity", "unit_cost"}, irow)
 }
 
-// recomputeStats rebuilds every customer's stats from orders, interactions
-// and notes: the repair path, and the reference the incremental path is
-// tested against.
-func recomputeStats(ctx context.Context, tx *Tx) error {
-	for _, q := range []string{
-		`DELETE FROM customer_stats`,
-		`INSERT INTO customer_stats (customer_id, orders, revenue, first_order_at, last_order_at, first_seen, last_seen, interactions)
-		SELECT c.id,
-			COALESCE(o.n, 0), COALESCE(o.revenue, 0), o.first_at, o.last_at,
-			(SELECT min(x) FROM (SELECT o.first_at AS x UNION ALL SELECT i.first_at UNION ALL SELECT nt.first_at) m),
-			(SELECT max(x) FROM (SELECT o.last_at AS x UNION ALL SELECT i.last_at UNION ALL SELECT nt.last_at) m),
-			COALESCE(i.n, 0)
-		FROM customers c
-		LEFT JOIN (SELECT customer_id, count(*) AS n, sum(total) AS revenue, min(placed_at) AS first_at, max(placed_at) AS last_at
-			FROM orders WHERE status = 'completed' GROUP BY customer_id) o ON o.customer_id = c.id
-		LEFT JOIN (SELECT customer_id, count(*) AS n, min(at) AS first_at, max(at) AS last_at
-			FROM interactions GROUP BY customer_id) i ON i.customer_id = c.id
-		LEFT JOIN (SELECT customer_id, min(created_at) AS first_at, max(created_at) AS last_at
-			FROM notes GROUP BY customer_id) nt ON nt.customer_id = c.id
-		WHERE o.n IS NOT NULL OR i.n IS NOT NULL OR nt.first_at IS NOT NULL`,
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return err
-		}
-	}
-	return nil
+// recomputeStats rebuilds every customer's stats from the log (orders,
+// order items, events, interactions, notes): the repair path, and the
+// reference the incremental path is tested against.
+func (s *Store) recomputeStats(ctx context.Context, tx *Tx) error {
+	return s.rebuildStats(ctx, tx, nil)
 }
 
 // RecomputeStats rebuilds every customer's stats from the log.
 func (s *Store) RecomputeStats(ctx context.Context) error {
-	return wrap("recompute stats", s.tx(ctx, func(tx *Tx) error { return recomputeStats(ctx, tx) }))
+	return wrap("recompute stats", s.tx(ctx, func(tx *Tx) error { return s.recomputeStats(ctx, tx) }))
+}
+
+// insertChunked is insertRowsSuffix for the hot ingestion path: rows go in
+// fixed-size multi-row statements (64, then 8, then 1 row), each prepared
+// once per call, so SQLite parses three small statements instead of one
+// whose size changes with every commit group.
+func insertChunked(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string) error {
+	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
+	for _, size := range []int{64, 8, 1} {
+		if len(rows) < size {
+			continue
+		}
+		var b strings.Builder
+		b.WriteString(head)
+		for i := 0; i < size; i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(" + placeholders(i*len(cols)+1, len(cols)) + ")")
+		}
+		b.WriteString(suffix)
+		stmt, err := tx.PrepareContext(ctx, b.String())
+		if err != nil {
+			return err
+		}
+		args := make([]any, 0, size*len(cols))
+		for len(rows) >= size {
+			args = args[:0]
+			for _, r := range rows[:size] {
+				args = append(args, r...)
+			}
+			if _, err := stmt.ExecContext(ctx, args...); err != nil {
+				stmt.Close()
+				return err
+			}
+			rows = rows[size:]
+		}
+		stmt.Close()
+	}
+	return nil
 }

@@ -344,6 +344,9 @@ func (s *Store) customer(ctx context.Context, q querier, id string) (customer.Cu
 	if err := s.fillScores(ctx, q, list); err != nil {
 		return c, err
 	}
+	if err := s.fillStats(ctx, q, list); err != nil {
+		return c, err
+	}
 	return c, s.fillMemberships(ctx, q, list)
 }
 
