@@ -62,13 +62,15 @@ const (
 	ReadAnalytics   Permission = "analytics:read"
 	WriteEvents     Permission = "events:write"
 	ManageSettings  Permission = "settings:manage"
+	// WriteTargeting creates segments, lists, experiments and initiatives.
+	WriteTargeting Permission = "targeting:write"
 )
 
 var grants = map[Role][]Permission{
-	Admin:   {ReadCustomers, WriteCustomers, DeleteCustomers, ReadFields, WriteFields, ManageUsers, ReadAudit, ReadAnalytics, WriteEvents, ManageSettings},
-	Manager: {ReadCustomers, WriteCustomers, DeleteCustomers, ReadFields, ReadAudit, ReadAnalytics, WriteEvents},
+	Admin:   {ReadCustomers, WriteCustomers, DeleteCustomers, ReadFields, WriteFields, ManageUsers, ReadAudit, ReadAnalytics, WriteEvents, ManageSettings, WriteTargeting},
+	Manager: {ReadCustomers, WriteCustomers, DeleteCustomers, ReadFields, ReadAudit, ReadAnalytics, WriteEvents, WriteTargeting},
 	Rep:     {ReadCustomers, WriteCustomers, ReadFields, WriteEvents},
-	Analyst: {ReadCustomers, ReadFields, ReadAnalytics},
+	Analyst: {ReadCustomers, ReadFields, ReadAnalytics, WriteTargeting},
 	Viewer:  {ReadCustomers, ReadFields, ReadAnalytics},
 }
 
