@@ -32,8 +32,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runAPIKey(args[1:], stdout, stderr)
 	case "version", "--version":
 		return runVersion(stdout)
+	case "import":
+		return runImport(args[1:], stdout, stderr)
 	case "analyze":
 		return runAnalyze(args[1:], stdout, stderr)
+	case "analytics":
+		return runAnalytics(args[1:], stdout, stderr)
+	case "source":
+		return runSource(args[1:], stdout, stderr)
+	case "recompute":
+		return runRecompute(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -49,6 +57,10 @@ Commands / 命令:
   migrate    apply database migrations / 执行数据库迁移
   user       user create --email E --role R [--password-stdin] / 创建用户
   apikey     apikey create --name N --role R / 创建 API 密钥
+  import     import customers|orders|interactions FILE (CSV/XLSX, GBK too) / 导入数据
+  source     source create|list|revoke: write keys for the tracking API / 数据源写入密钥
+  recompute  rebuild every customer's stats from stored orders and events / 重算客户统计
+  analytics  analytics refit: refit value, CLV and churn models now / 重新拟合分析模型
   analyze    file-based analyses (clv, churn, experiment, duplicates) / 基于文件的分析
   version    print the version / 显示版本
 

@@ -17,7 +17,12 @@ import (
 
 	"github.com/rapportcrm/rapport/internal/api"
 	"github.com/rapportcrm/rapport/internal/auth"
+	"github.com/rapportcrm/rapport/internal/importer"
+	"github.com/rapportcrm/rapport/internal/ingest"
+	"github.com/rapportcrm/rapport/internal/insight"
 	"github.com/rapportcrm/rapport/internal/store"
+	"github.com/rapportcrm/rapport/internal/targeting"
+	"github.com/rapportcrm/rapport/internal/web"
 )
 
 // serveConfig is what the HTTP server needs beyond the store.
@@ -60,9 +65,26 @@ func serve(ctx context.Context, s *store.Store, cfg serveConfig) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
-	a := &api.Server{Store: s, Auth: &auth.Service{Store: s}, Log: cfg.log, Region: cfg.region, Metrics: api.NewMetrics(reg)}
+	analytics := insight.New(s, insight.Options{Log: cfg.log})
+	go analytics.Run(ctx) // fits at start, keeps scores fresh, refits on the profile's schedule
+	a := &api.Server{Store: s, Auth: &auth.Service{Store: s}, Log: cfg.log, Region: cfg.region, Metrics: api.NewMetrics(reg), Insight: analytics,
+		Imports: importer.NewJobs(ctx, cfg.log)}
+	live := targeting.NewLive(s, cfg.log, cfg.region) // segment membership kept current on every committed write
+	if err := live.Load(ctx); err != nil {
+		return err
+	}
+	s.OnChange(live.Notify)
+	go live.Run(ctx)
+	a.Targeting = &targeting.Service{Store: s, Live: live, Region: cfg.region}
 	a.Register(mux)
+	ingest.New(ctx, s, ingest.Options{Log: cfg.log, Region: cfg.region}).Register(mux) // /v1/* tracking API and /t.js
 	a.MountOps(mux, reg)
+	ui, err := web.New(s, a.Auth, cfg.log, cfg.region)
+	if err != nil {
+		return err
+	}
+	ui.Insight = analytics
+	ui.Register(mux) // the browser UI: /, /login, /customers…, /settings…, /static/
 
 	srv := &http.Server{
 		Handler:           mux,

@@ -20,7 +20,10 @@ import (
 	"github.com/rapportcrm/rapport/internal/auth"
 	"github.com/rapportcrm/rapport/internal/customer"
 	"github.com/rapportcrm/rapport/internal/errs"
+	"github.com/rapportcrm/rapport/internal/importer"
+	"github.com/rapportcrm/rapport/internal/insight"
 	"github.com/rapportcrm/rapport/internal/store"
+	"github.com/rapportcrm/rapport/internal/targeting"
 )
 
 // Version is the API and product version shown in the OpenAPI document.
@@ -33,6 +36,11 @@ type Server struct {
 	Log     *slog.Logger
 	Region  string // default phone region for normalization
 	Metrics *Metrics
+	Insight *insight.Service // analytics; registerAnalytics makes one when nil
+	// Targeting runs segments, lists and experiments; registerSegments
+	// makes one without real-time membership when nil.
+	Targeting *targeting.Service
+	Imports   *importer.Jobs // background file imports; registerImports makes one when nil
 }
 
 // Metrics are the Prometheus collectors the API updates.

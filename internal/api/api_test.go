@@ -32,6 +32,13 @@ type env struct {
 
 func newEnv(t *testing.T, e storetest.Engine) *env {
 	t.Helper()
+	en := newEnvTB(t, e)
+	en.t = t
+	return en
+}
+
+func newEnvTB(t testing.TB, e storetest.Engine) *env {
+	t.Helper()
 	ctx := context.Background()
 	reg := prometheus.NewRegistry()
 	svc := &auth.Service{Store: e.Store}
@@ -41,7 +48,7 @@ func newEnv(t *testing.T, e storetest.Engine) *env {
 	srv.MountOps(mux, reg)
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
-	en := &env{t: t, url: ts.URL, store: e.Store, keys: map[auth.Role]string{}, users: map[auth.Role]string{}, huma: h, client: ts.Client()}
+	en := &env{url: ts.URL, store: e.Store, keys: map[auth.Role]string{}, users: map[auth.Role]string{}, huma: h, client: ts.Client()}
 	for _, r := range auth.Roles {
 		u, err := svc.CreateUser(ctx, string(r)+"@example.com", string(r), r, "password-"+string(r))
 		if err != nil {
