@@ -33,18 +33,40 @@ type Locale struct {
 	printer *message.Printer
 }
 
-// loadCatalogs reads the embedded catalogs, one JSON object of message id
-// to text per language.
+// loadCatalogs reads the embedded catalogs: for each language, CODE.json
+// and any AREA.CODE.json (one file per screen area, so areas can grow
+// without touching each other), each a JSON object of message id to text.
+// A message id defined twice for one language is an error.
 func loadCatalogs() (map[string]*Locale, error) {
+	entries, err := catalogFiles.ReadDir("i18n")
+	if err != nil {
+		return nil, fmt.Errorf("web: read catalogs: %w", err)
+	}
 	out := map[string]*Locale{}
 	for _, code := range locales {
-		b, err := catalogFiles.ReadFile("i18n/" + code + ".json")
-		if err != nil {
-			return nil, fmt.Errorf("web: read catalog %s: %w", code, err)
+		l := &Locale{Code: code, tag: language.MustParse(code), msgs: map[string]string{}}
+		for _, e := range entries {
+			name := e.Name()
+			if name != code+".json" && !strings.HasSuffix(name, "."+code+".json") {
+				continue
+			}
+			b, err := catalogFiles.ReadFile("i18n/" + name)
+			if err != nil {
+				return nil, fmt.Errorf("web: read catalog %s: %w", name, err)
+			}
+			var msgs map[string]string
+			if err := json.Unmarshal(b, &msgs); err != nil {
+				return nil, fmt.Errorf("web: parse catalog %s: %w", name, err)
+			}
+			for id, text := range msgs {
+				if _, dup := l.msgs[id]; dup {
+					return nil, fmt.Errorf("web: message %q defined twice for %s (again in %s)", id, code, name)
+				}
+				l.msgs[id] = text
+			}
 		}
-		l := &Locale{Code: code, tag: language.MustParse(code)}
-		if err := json.Unmarshal(b, &l.msgs); err != nil {
-			return nil, fmt.Errorf("web: parse catalog %s: %w", code, err)
+		if len(l.msgs) == 0 {
+			return nil, fmt.Errorf("web: no catalog for %s", code)
 		}
 		l.printer = message.NewPrinter(l.tag)
 		out[code] = l
