@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"strconv"
 	"sync"
+	"sync/atomic"
 )
 
 // db is a connection pool that speaks PostgreSQL-style $N placeholders on
@@ -15,6 +16,43 @@ import (
 type db struct {
 	*sql.DB
 	rewrite bool
+	stmts   stmtCache
+}
+
+// stmtCache keeps prepared statements for the queries a pool runs again
+// and again. On SQLite, parsing and planning a statement cost about a
+// third of a simple read; a *sql.Stmt is prepared once per connection
+// and reused. (pgx caches statements itself, so PostgreSQL does not use
+// this.) The cache is bounded: queries whose text varies with their
+// arguments (IN lists, multi-row inserts) stop being cached once it is
+// full.
+type stmtCache struct {
+	m sync.Map // rewritten query → *sql.Stmt
+	n atomic.Int32
+}
+
+const maxCachedStmts = 512
+
+func (d *db) stmt(ctx context.Context, query string) *sql.Stmt {
+	if !d.rewrite || len(query) >= 4096 {
+		return nil
+	}
+	if st, ok := d.stmts.m.Load(query); ok {
+		return st.(*sql.Stmt)
+	}
+	if d.stmts.n.Load() >= maxCachedStmts {
+		return nil
+	}
+	st, err := d.DB.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // the unprepared path reports the error
+	}
+	if prev, loaded := d.stmts.m.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt)
+	}
+	d.stmts.n.Add(1)
+	return st
 }
 
 // Tx is a write transaction with the same placeholder handling.
@@ -87,11 +125,17 @@ func (d *db) ExecContext(ctx context.Context, query string, args ...any) (sql.Re
 
 func (d *db) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	q, a := adapt(d.rewrite, query, args)
+	if st := d.stmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, a...)
+	}
 	return d.DB.QueryContext(ctx, q, a...)
 }
 
 func (d *db) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	q, a := adapt(d.rewrite, query, args)
+	if st := d.stmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, a...)
+	}
 	return d.DB.QueryRowContext(ctx, q, a...)
 }
 
