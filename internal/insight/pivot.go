@@ -191,7 +191,7 @@ func (s *Service) pivot(ctx context.Context, snap *snapshot, measures, dims []st
 		case "owner":
 			return []string{r.owner}
 		}
-		return []string{r.attrs[strings.TrimPrefix(dim, "attr:")]}
+		return []string{r.attrs.get(strings.TrimPrefix(dim, "attr:"))}
 	}
 	midx := map[string]int{}
 	for j, m := range measures {

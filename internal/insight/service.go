@@ -249,6 +249,12 @@ func (s *Service) refitLocked(ctx context.Context) (RefitReport, error) {
 	asOf := s.opts.Now().UTC()
 	rep.AsOf = asOf
 	snap := &snapshot{profile: p, index: map[string]int32{}}
+	// Size the rows and the index once: growing them by appending would
+	// leave up to half the capacity unused for good.
+	if n, err := s.store.CountMatching(ctx, store.Condition{Where: "TRUE"}, ""); err == nil && n > 0 {
+		n += n/64 + 16 // customers created while loading
+		snap.rows, snap.index = make([]row, 0, n), make(map[string]int32, n)
+	}
 	start := time.Now()
 	if err := s.load(ctx, snap, nil, asOf); err != nil {
 		return rep, fmt.Errorf("insight: refit: %w", err)
@@ -500,7 +506,7 @@ type row struct {
 	city         string
 	channel      string
 	tags         []string
-	attrs        map[string]string // scalar attributes as text
+	attrs        attrList // scalar attributes as text
 	orders       int32
 	revenue      float64
 	first, last  int64 // unix seconds of the first and last completed order; 0 without
@@ -559,21 +565,23 @@ func civilDay(unix int64) int64 {
 // cost of goods and interactions into snap.
 func (s *Service) load(ctx context.Context, snap *snapshot, ids []string, asOf time.Time) error {
 	p := snap.profile
+	in := newInterner()
 	err := s.store.ScanAnalyticsCustomers(ctx, ids, true, func(c *store.AnalyticsCustomer) error {
 		r := row{id: c.ID, name: c.Name, created: c.CreatedAt.Unix(), owner: c.OwnerID, tags: c.Tags,
 			orders: int32(c.Orders), revenue: c.Revenue, interactions: int32(c.Interactions), marketing: p.MarketingCostPerCustomer}
 		if !c.FirstOrderAt.IsZero() {
 			r.first, r.last = c.FirstOrderAt.Unix(), c.LastOrderAt.Unix()
 		}
+		r.owner, r.tags = in.of(r.owner), in.all(r.tags)
 		if len(c.Attributes) > 0 {
-			r.attrs = make(map[string]string, len(c.Attributes))
+			r.attrs = make(attrList, 0, len(c.Attributes))
 			for k, v := range c.Attributes {
 				if t, ok := attrText(v); ok {
-					r.attrs[k] = t
+					r.attrs = append(r.attrs, attrKV{in.of(k), in.of(t)})
 				}
 			}
-			r.city = r.attrs[p.CityAttribute]
-			r.channel = r.attrs[p.ChannelAttribute]
+			r.city = r.attrs.get(p.CityAttribute)
+			r.channel = r.attrs.get(p.ChannelAttribute)
 			if m, ok := c.Attributes["marketing_cost"].(float64); ok && m >= 0 && !math.IsInf(m, 0) {
 				r.marketing = m
 			}
@@ -855,7 +863,7 @@ func (m *models) score(r *row, asOf time.Time, p Profile) {
 		r.next = r.lastDay*86400 + int64(gap)
 	}
 	if m.churn != nil && r.attrs != nil {
-		if v, ok := r.attrs[p.ChurnAttribute]; ok && v != "" {
+		if v := r.attrs.get(p.ChurnAttribute); v != "" {
 			pr, top := m.churn.Score(churnRow(r, m.churnF, asOf))
 			r.churn, r.hasChurn, r.reasons = pr, true, top
 		}
