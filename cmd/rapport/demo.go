@@ -99,10 +99,14 @@ func prepareDemo(ctx context.Context, s *store.Store, customers int, seed int64,
 	if err != nil {
 		return "", fmt.Errorf("load demo data: %w", err)
 	}
+	events, err := loadDemoEvents(ctx, s, d, now, seed)
+	if err != nil {
+		return "", err
+	}
 	if err := s.SetSetting(ctx, demoLoadedKey, true); err != nil {
 		return "", err
 	}
-	fmt.Fprintf(stdout, "loaded into %s in %.1fs / 已写入数据库\n", s.Dialect(), time.Since(t).Seconds())
+	fmt.Fprintf(stdout, "loaded into %s with %d web events in %.1fs / 已写入数据库\n", s.Dialect(), events, time.Since(t).Seconds())
 	return password, nil
 }
 
