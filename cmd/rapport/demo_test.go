@@ -32,6 +32,10 @@ func TestDemoLoadsOnceAndPrintsAWorkingLogin(t *testing.T) {
 	if err != nil || n != 600 {
 		t.Fatalf("customers after the first start: %d (%v)", n, err)
 	}
+	browsed, err := s.CountMatching(ctx, store.Condition{Where: "EXISTS (SELECT 1 FROM events e WHERE e.customer_id = c.id AND e.name = 'Product Viewed')"}, "")
+	if err != nil || browsed < 30 {
+		t.Fatalf("customers with Product Viewed events: %d (%v)", browsed, err)
+	}
 	if !strings.Contains(out.String(), "600 customers") {
 		t.Fatalf("output %q", out.String())
 	}
