@@ -28,6 +28,7 @@ import (
 
 	"github.com/rapportcrm/rapport/internal/auth"
 	"github.com/rapportcrm/rapport/internal/errs"
+	"github.com/rapportcrm/rapport/internal/importer"
 	"github.com/rapportcrm/rapport/internal/insight"
 	"github.com/rapportcrm/rapport/internal/store"
 )
@@ -62,6 +63,12 @@ type Server struct {
 	Now func() time.Time
 	// Insight serves the dashboards; without it they say analytics is off.
 	Insight *insight.Service
+	// Imports runs the import wizard's jobs; nil means Register makes one
+	// that lives as long as the process.
+	Imports *importer.Jobs
+	// MaxUpload caps an import upload in bytes; 0 means 100 MB.
+	MaxUpload int64
+	uploads   uploads
 
 	locales map[string]*Locale
 	pages   map[string]*template.Template
@@ -139,6 +146,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 	h("POST /settings/profile", s.page(auth.ManageSettings, "settings", s.saveProfile))
 	h("GET /settings/fields", s.page(auth.ReadFields, "settings", s.fields))
 	h("POST /settings/fields", s.page(auth.WriteFields, "settings", s.createField))
+
+	s.registerImports(h)
+	s.registerDuplicates(h)
+	s.registerSources(h)
 }
 
 // secure adds the security headers every UI response carries and the
