@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/rapportcrm/rapport/internal/customer"
 	"github.com/rapportcrm/rapport/internal/errs"
@@ -729,29 +728,16 @@ func (s *Store) ListCustomers(ctx context.Context, f Filter) (Page, error) {
 	}
 	from := customerFrom
 	order := ` ORDER BY c.seq DESC`
+	cursorCol := "c.seq"
 	if q := customer.SearchQuery(f.Q); q != "" {
-		// The trigram index needs three characters. A shorter Chinese query
-		// ("王", "张伟") is looked up by its pinyin, which the search text
-		// also holds, and then filtered by the exact substring.
-		indexed := q
-		if utf8.RuneCountInString(q) < 3 {
-			if py, _ := customer.Pinyin(q); utf8.RuneCountInString(py) >= 3 {
-				indexed = py
-			}
+		sr := s.searchFor(q, arg) // search.go
+		if sr.from != "" {
+			from = sr.from
 		}
-		if s.dialect == SQLite {
-			// CROSS JOIN keeps the trigram index as the outer loop: it yields
-			// rows in rowid order, so a page is read without visiting every
-			// customer. (SQLite never reorders the operands of CROSS JOIN.)
-			from = ` FROM customer_search cs CROSS JOIN customers c ON c.seq = cs.rowid LEFT JOIN customer_stats st ON st.customer_id = c.id`
-			where = append(where, `cs.search LIKE `+arg(likePattern(indexed))+` ESCAPE '\'`)
-			order = ` ORDER BY cs.rowid DESC`
-		} else {
-			where = append(where, `c.search LIKE `+arg(likePattern(indexed))+` ESCAPE '\'`)
+		if sr.order != "" {
+			order, cursorCol = sr.order, sr.cursor
 		}
-		if indexed != q {
-			where = append(where, `c.search LIKE `+arg(likePattern(q))+` ESCAPE '\'`)
-		}
+		where = append(where, sr.where...)
 	}
 	where = append(where, `c.deleted_at IS NULL`)
 	if f.Kind != "" {
@@ -772,14 +758,15 @@ func (s *Store) ListCustomers(ctx context.Context, f Filter) (Page, error) {
 			where = append(where, `(c.sort_key > `+arg(cur.Name)+` OR (c.sort_key = `+arg(cur.Name)+` AND c.seq > `+arg(cur.Seq)+`))`)
 		}
 	} else if f.Cursor != "" {
-		col := "c.seq"
-		if strings.HasPrefix(order, " ORDER BY cs.") {
-			col = "cs.rowid" // lets the trigram index seek to the cursor
-		}
-		where = append(where, col+` < `+arg(cur.Seq))
+		where = append(where, cursorCol+` < `+arg(cur.Seq))
 	}
-	query := `SELECT ` + customerColumns + `, c.sort_key` + from + ` WHERE ` + strings.Join(where, " AND ") + order + ` LIMIT ` + arg(f.Limit+1)
-	page, err := s.listPage(ctx, query, args, f)
+	var page Page
+	if s.dialect == Postgres && customer.SearchQuery(f.Q) != "" && f.Sort != "name" {
+		page, err = s.listSearchPostgres(ctx, where, args, f, cur) // search.go
+	} else {
+		query := `SELECT ` + customerColumns + `, c.sort_key` + from + ` WHERE ` + strings.Join(where, " AND ") + order + ` LIMIT ` + arg(f.Limit+1)
+		page, err = s.listPage(ctx, query, args, f)
+	}
 	if err != nil {
 		return Page{}, fmt.Errorf("store: list customers: %w", err)
 	}
