@@ -159,3 +159,26 @@ func (s *Store) readCustomers(ctx context.Context, query string, args []any) ([]
 	}
 	return items, seqs, rows.Err()
 }
+
+// searchCondition is the search as plain WHERE conditions, for queries
+// whose FROM is chosen by something else (the score filters). On SQLite
+// the trigram table still answers the substring test, as a set of rowids;
+// short Chinese queries go through their pinyin first, as in searchFor.
+func (s *Store) searchCondition(q string, arg func(any) string) []string {
+	indexed := q
+	if utf8.RuneCountInString(q) < 3 {
+		if py, _ := customer.Pinyin(q); utf8.RuneCountInString(py) >= 3 {
+			indexed = py
+		}
+	}
+	var where []string
+	if s.dialect == SQLite && ftsSearchable(indexed) {
+		where = append(where, `c.seq IN (SELECT rowid FROM customer_search WHERE search GLOB `+arg("*"+indexed+"*")+`)`)
+	} else {
+		where = append(where, `c.search LIKE `+arg(likePattern(indexed))+` ESCAPE '\'`)
+	}
+	if indexed != q || s.dialect == SQLite && ftsSearchable(indexed) {
+		where = append(where, `c.search LIKE `+arg(likePattern(q))+` ESCAPE '\'`)
+	}
+	return where
+}

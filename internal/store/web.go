@@ -296,7 +296,7 @@ func (s *Store) ListCustomersScored(ctx context.Context, f Filter, sf ScoreFilte
 	}
 	where = append(where, `c.deleted_at IS NULL`)
 	if q := customer.SearchQuery(f.Q); q != "" {
-		where = append(where, `c.search LIKE `+arg(likePattern(q))+` ESCAPE '\'`)
+		where = append(where, s.searchCondition(q, arg)...) // search.go
 	}
 	if f.Kind != "" {
 		where = append(where, `c.kind = `+arg(f.Kind))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +50,8 @@ func TestListCustomersScoredMatchesAFilterByHand(t *testing.T) {
 			{"rare tier", store.Filter{Limit: 4}, store.ScoreFilter{Tier: "platinum"}},
 			{"tier and segment by name", store.Filter{Limit: 7, Sort: "name"}, store.ScoreFilter{Tier: "silver", RFMSegment: "champions"}},
 			{"segment and kind", store.Filter{Limit: 9, Kind: "organization"}, store.ScoreFilter{RFMSegment: "loyal"}},
+			{"tier and a search", store.Filter{Limit: 5, Q: "客户1"}, store.ScoreFilter{Tier: "bronze"}},
+			{"tier and a pinyin search", store.Filter{Limit: 5, Q: "kehu02"}, store.ScoreFilter{Tier: "silver"}},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -56,9 +59,13 @@ func TestListCustomersScoredMatchesAFilterByHand(t *testing.T) {
 				for i := len(cs) - 1; i >= 0; i-- {
 					sc := scores[cs[i].ID]
 					if (c.sf.Tier == "" || sc.Tier == c.sf.Tier) && (c.sf.RFMSegment == "" || sc.RFMSegment == c.sf.RFMSegment) &&
-						(c.f.Kind == "" || string(cs[i].Kind) == c.f.Kind) {
+						(c.f.Kind == "" || string(cs[i].Kind) == c.f.Kind) &&
+						strings.Contains(customer.SearchText(cs[i].Name, cs[i].Identities), customer.SearchQuery(c.f.Q)) {
 						want = append(want, cs[i].Name)
 					}
+				}
+				if len(want) == 0 {
+					t.Fatal("the case matches nobody; it tests nothing")
 				}
 				if c.f.Sort == "name" {
 					slices.SortFunc(want, func(a, b string) int { return cmpString(customer.SortKey(a), customer.SortKey(b)) })
