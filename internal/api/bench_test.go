@@ -15,7 +15,13 @@ import (
 // BenchmarkBatchCreate measures POST /api/v1/customers/batch with 1,000
 // customers a request (see bench/foundation for the end-to-end figures).
 func BenchmarkBatchCreate(b *testing.B) {
-	e := newEnvTB(b, storetest.SQLite(b))
+	for _, eng := range storetest.Engines(b) {
+		b.Run(eng.Name, func(b *testing.B) { benchBatchCreate(b, eng) })
+	}
+}
+
+func benchBatchCreate(b *testing.B, eng storetest.Engine) {
+	e := newEnvTB(b, eng)
 	n := 0
 	for b.Loop() {
 		items := make([]map[string]any, 1000)
