@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
@@ -53,7 +54,64 @@ func NormalizePhone(raw, region string) (string, error) {
 	if region == "" {
 		region = DefaultRegion
 	}
-	num, err := phonenumbers.Parse(s, strings.ToUpper(region))
+	region = strings.ToUpper(region)
+	if digits, ok := chineseMobile(s, region); ok {
+		valid, known := mobilePrefixes.Load(digits[:7])
+		if !known {
+			_, err := parsePhone(s, raw, region)
+			valid = err == nil
+			mobilePrefixes.Store(digits[:7], valid)
+		}
+		if !valid.(bool) {
+			return "", errs.E(errs.Invalid, "%q is not a valid phone number", raw)
+		}
+		return "+86" + digits, nil
+	}
+	return parsePhone(s, raw, region)
+}
+
+// mobilePrefixes remembers, per 7-digit prefix, whether libphonenumber
+// accepts Chinese mobile numbers starting with it. Parsing with
+// libphonenumber costs ~20 µs a number (most of it regular expressions),
+// a fifth of a bulk create or import; its rules for Chinese mobiles
+// depend on the leading digits only (1740[0-5]…, 1[38]…, 14[57]…), so the
+// first number with a prefix decides for all of them (a test compares
+// both paths on every prefix).
+var mobilePrefixes sync.Map // string → bool
+
+// chineseMobile recognizes the common ways a Chinese mobile is written —
+// 11 digits starting with 1 in region CN, or after +86 — with spaces,
+// dashes, dots or parentheses between digits, and returns the 11 digits.
+func chineseMobile(s, region string) (string, bool) {
+	rest, cn := strings.CutPrefix(s, "+86")
+	if !cn && region != "CN" {
+		return "", false
+	}
+	var b [11]byte
+	n := 0
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if n == len(b) {
+				return "", false
+			}
+			b[n] = c
+			n++
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
+		default:
+			return "", false
+		}
+	}
+	if n != len(b) || b[0] != '1' {
+		return "", false
+	}
+	return string(b[:]), true
+}
+
+// parsePhone is the full libphonenumber path; raw is for the message.
+func parsePhone(s, raw, region string) (string, error) {
+	num, err := phonenumbers.Parse(s, region)
 	if err != nil || !phonenumbers.IsValidNumber(num) {
 		return "", errs.E(errs.Invalid, "%q is not a valid phone number", raw)
 	}
