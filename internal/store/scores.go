@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/rapportcrm/rapport/internal/customer"
@@ -29,7 +31,10 @@ func (s *Store) UpsertScores(ctx context.Context, scores map[string]customer.Sco
 			return err
 		}
 		defer del.Close()
-		for id, sc := range scores {
+		// In id order, so that two concurrent upserts (a refit and a
+		// refresh) lock rows in the same order and cannot deadlock.
+		for _, id := range slices.Sorted(maps.Keys(scores)) {
+			sc := scores[id]
 			if _, err := stmt.ExecContext(ctx, id, sc.Tier, sc.RFMSegment, sc.R, sc.F, sc.M, sc.CLV, sc.PAlive,
 				tsOrNil(sc.ExpectedNextPurchase), sc.ChurnRisk, ts(sc.UpdatedAt)); err != nil {
 				return err
