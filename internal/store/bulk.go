@@ -116,6 +116,11 @@ func (s *Store) Load(ctx context.Context, a Actor, d Dataset) error {
 		return s.audit(ctx, tx, a, "load", "dataset", "", "", map[string]int{
 			"customers": len(d.Customers), "orders": len(d.Orders), "interactions": len(d.Interactions), "notes": len(d.Notes)})
 	})
+	if err == nil && s.dialect == Postgres {
+		// Fresh statistics for the planner: a bulk load changes the tables
+		// faster than autovacuum notices (and some servers run without it).
+		_, err = s.write.ExecContext(ctx, `ANALYZE`)
+	}
 	return wrap("load dataset", err)
 }
 
