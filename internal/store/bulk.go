@@ -119,7 +119,7 @@ func (s *Store) Load(ctx context.Context, a Actor, d Dataset) error {
 	if err == nil && s.dialect == Postgres {
 		// Fresh statistics for the planner: a bulk load changes the tables
 		// faster than autovacuum notices (and some servers run without it).
-		_, err = s.write.ExecContext(ctx, `ANALYZE`)
+		_, err = s.write.ExecContext(ctx, `ANALYZE customers, identities, memberships, orders, order_items, interactions, notes, customer_stats`)
 	}
 	return wrap("load dataset", err)
 }
