@@ -98,6 +98,14 @@ func New(st *store.Store, opts Options) *Service {
 // data behind the reports change, so callers can cache on it.
 func (s *Service) Version() uint64 { return s.version.Load() }
 
+// Fitted reports whether the models have been fitted, so callers that must
+// not wait for a first refit (a customer page) can skip the analytics.
+func (s *Service) Fitted() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.snap != nil
+}
+
 // markDirty is the store's change hook: it must be fast and not write.
 func (s *Service) markDirty(_ context.Context, ids []string) {
 	s.dirtyMu.Lock()

@@ -11,8 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rapportcrm/rapport/internal/analytics/churn"
 	"github.com/rapportcrm/rapport/internal/customer"
 	"github.com/rapportcrm/rapport/internal/errs"
+	"github.com/rapportcrm/rapport/internal/insight"
 	"github.com/rapportcrm/rapport/internal/store"
 )
 
@@ -66,6 +68,16 @@ type c360 struct {
 	Attrs        []attrView
 	Kinds        []string
 	NowLocal     string
+	// From the analytics models, when they are on.
+	Suggestions []suggestion
+	Reasons     []churn.Contribution
+}
+
+// suggestion is a product the customer has not bought that buyers of
+// something they did buy often take too.
+type suggestion struct {
+	Name, Because string
+	Confidence    float64
 }
 
 func (s *Server) loadCustomer(w http.ResponseWriter, r *http.Request, v *view) (customer.Customer, bool) {
@@ -144,6 +156,7 @@ func (s *Server) customer360(w http.ResponseWriter, r *http.Request, v *view) {
 		s.fail(w, r, v, err)
 		return
 	}
+	s.insights(r, c.ID, &d)
 	fields, err := s.Store.FieldMap(ctx)
 	if err != nil {
 		s.fail(w, r, v, err)
@@ -639,4 +652,36 @@ func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request, v *view)
 	}
 	s.flash(w, r, v.T("common.saved"))
 	http.Redirect(w, r, "/customers/"+c.ID, http.StatusSeeOther)
+}
+
+// insights adds what the models say about the customer: cross-sell
+// suggestions and, for subscription customers, why churn risk is high.
+// The page works without them (analytics off, or not fitted yet), so a
+// failure is logged, not shown.
+func (s *Server) insights(r *http.Request, id string, d *c360) {
+	if s.Insight == nil || !s.Insight.Fitted() {
+		return
+	}
+	ci, err := s.Insight.Customer(r.Context(), id)
+	if err != nil {
+		if !errs.Is(err, errs.NotFound) {
+			s.Log.Warn("customer insight", "customer", id, "err", err)
+		}
+		return
+	}
+	d.Reasons = ci.ChurnReasons
+	if len(ci.CrossSell) == 0 {
+		return
+	}
+	a, err := s.Insight.Associations(r.Context(), insight.AssociationQuery{CustomerID: id})
+	if err != nil {
+		s.Log.Warn("cross-sell", "customer", id, "err", err)
+		return
+	}
+	for _, sg := range a.Suggestions {
+		if len(d.Suggestions) == 3 {
+			break
+		}
+		d.Suggestions = append(d.Suggestions, suggestion{Name: cmp.Or(a.Names[sg.Item], sg.Item), Because: cmp.Or(a.Names[sg.Because], sg.Because), Confidence: sg.Confidence})
+	}
 }

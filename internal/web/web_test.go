@@ -684,3 +684,26 @@ func TestBusinessProfileSettings(t *testing.T) {
 		}
 	})
 }
+
+func TestCustomer360SuggestsWhatSimilarBuyersTook(t *testing.T) {
+	forEngine(t, 300, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		b := e.login(auth.Rep)
+		for _, d := range e.data.Customers {
+			a, err := e.ui.Insight.Associations(ctx, insight.AssociationQuery{CustomerID: d.ID})
+			if err != nil || len(a.Suggestions) == 0 {
+				continue
+			}
+			res := b.get("/customers/" + d.ID + "?lang=en")
+			first := a.Names[a.Suggestions[0].Item]
+			if res.status != http.StatusOK || !strings.Contains(res.body, "They may also like") || !strings.Contains(res.body, htmlEscape(first)) {
+				t.Fatalf("360 page of %s lacks the suggestion %q (%d)", d.Name, first, res.status)
+			}
+			if res := b.get("/customers/" + d.ID + "?lang=zh-CN"); !strings.Contains(res.body, "可能还想买") {
+				t.Fatal("suggestions not in Chinese")
+			}
+			return
+		}
+		t.Fatal("no demo customer has a cross-sell suggestion")
+	})
+}
