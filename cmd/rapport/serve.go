@@ -84,8 +84,9 @@ func serve(ctx context.Context, s *store.Store, cfg serveConfig) error {
 		return err
 	}
 	ui.Insight = analytics
+	ui.Targeting = a.Targeting
 	ui.Imports = a.Imports // one job runner: shutdown waits for UI and API imports alike
-	ui.Register(mux) // the browser UI: /, /login, /customers…, /settings…, /static/
+	ui.Register(mux)       // the browser UI: /, /login, /customers…, /settings…, /static/
 
 	srv := &http.Server{
 		Handler:           mux,

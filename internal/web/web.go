@@ -31,6 +31,7 @@ import (
 	"github.com/rapportcrm/rapport/internal/importer"
 	"github.com/rapportcrm/rapport/internal/insight"
 	"github.com/rapportcrm/rapport/internal/store"
+	"github.com/rapportcrm/rapport/internal/targeting"
 )
 
 // SessionCookie is the browser session cookie; the API accepts the same
@@ -63,6 +64,9 @@ type Server struct {
 	Now func() time.Time
 	// Insight serves the dashboards; without it they say analytics is off.
 	Insight *insight.Service
+	// Targeting serves segments, target lists, tasks, the success board and
+	// initiatives; without it those pages say targeting is off.
+	Targeting *targeting.Service
 	// Imports runs the import wizard's jobs; nil means Register makes one
 	// that lives as long as the process.
 	Imports *importer.Jobs
@@ -150,6 +154,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 	s.registerImports(h)
 	s.registerDuplicates(h)
 	s.registerSources(h)
+	s.registerSegmentPages(h)
+	s.registerTargetingPages(h)
+	s.registerPivot(h)
 }
 
 // secure adds the security headers every UI response carries and the
