@@ -111,9 +111,12 @@ func connect(cfg Config) (*Store, error) {
 	// server with a million customers well under 300 MB resident. The
 	// writer checkpoints the WAL every 20,000 pages (80 MB) instead of
 	// 1,000: fewer checkpoint fsyncs under write bursts (ingest: +28%).
+	// The writer keeps statement journals in memory (temp_store): every
+	// multi-row insert with a conflict clause otherwise writes a temp file
+	// (ingest: 10.1k → 12.5k events/s in one run).
 	pragmas := "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(NORMAL)&_time_format=sqlite"
-	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-32000)&_pragma=wal_autocheckpoint(20000)&_txlock=immediate")
+	write, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=cache_size(-32000)&_pragma=temp_store(2)&_pragma=wal_autocheckpoint(20000)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite: %w", err)
 	}
