@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -300,6 +301,13 @@ func TestBoardFallsBackToTheHistoricalRateWithoutAControl(t *testing.T) {
 			t.Fatalf("board row %+v", b)
 		}
 		near(t, "historical rate", b.Baseline.Rate, float64(buyers)/float64(customers), 1e-12)
+		one, err := svc.BoardRow(ctx, view.ID)
+		if err != nil || !reflect.DeepEqual(one, b) {
+			t.Fatalf("BoardRow = %+v, %v; the board's row is %+v", one, err, b)
+		}
+		if _, err := svc.BoardRow(ctx, "no-such-list"); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("BoardRow of a missing list: %v", err)
+		}
 	})
 }
 

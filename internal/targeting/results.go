@@ -205,6 +205,20 @@ func (s *Service) SuccessBoard(ctx context.Context) (Board, error) {
 	return b, nil
 }
 
+// BoardRow is one list's row of the success board, read alone (the list
+// page shows it without reading every other list).
+func (s *Service) BoardRow(ctx context.Context, listID string) (BoardRow, error) {
+	l, err := s.Store.List(ctx, listID)
+	if err != nil {
+		return BoardRow{}, err
+	}
+	costs, err := s.Store.Costs(ctx)
+	if err != nil {
+		return BoardRow{}, err
+	}
+	return s.boardRow(ctx, l, costs)
+}
+
 func ptr(v float64) *float64 { return &v }
 
 func (s *Service) boardRow(ctx context.Context, l store.TargetList, costs []store.Cost) (BoardRow, error) {

@@ -148,14 +148,13 @@ func (s *Server) renderInitiative(w http.ResponseWriter, r *http.Request, v *vie
 		s.fail(w, r, v, err)
 		return
 	}
-	b, err := s.Targeting.SuccessBoard(ctx)
-	if err != nil {
-		s.fail(w, r, v, err)
-		return
-	}
-	rows := boardByList(b)
 	for _, l := range ls {
-		d.Lists = append(d.Lists, listRow{TargetList: l, Board: rows[l.ID]})
+		row, err := s.Targeting.BoardRow(ctx, l.ID)
+		if err != nil {
+			s.fail(w, r, v, err)
+			return
+		}
+		d.Lists = append(d.Lists, listRow{TargetList: l, Board: &row})
 	}
 	costs, err := s.Store.Costs(ctx)
 	if err != nil {

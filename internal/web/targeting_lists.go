@@ -187,12 +187,12 @@ func (s *Server) renderListPage(w http.ResponseWriter, r *http.Request, v *view,
 		}
 		d.Results = &res
 	}
-	b, err := s.Targeting.SuccessBoard(ctx)
+	row, err := s.Targeting.BoardRow(ctx, l.ID)
 	if err != nil {
 		s.fail(w, r, v, err)
 		return
 	}
-	d.Board = boardByList(b)[l.ID]
+	d.Board = &row
 
 	d.Page, _ = strconv.Atoi(r.URL.Query().Get("page"))
 	d.Page = max(d.Page, 0)
