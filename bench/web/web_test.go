@@ -31,6 +31,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -42,6 +43,7 @@ import (
 	"github.com/rapportcrm/rapport/internal/demo"
 	"github.com/rapportcrm/rapport/internal/insight"
 	"github.com/rapportcrm/rapport/internal/store"
+	"github.com/rapportcrm/rapport/internal/targeting"
 	"github.com/rapportcrm/rapport/internal/web"
 )
 
@@ -51,6 +53,7 @@ var (
 	dataDir    = flag.String("data", "", "SQLite directory to build or reuse")
 	reqs       = flag.Int("reqs", 200, "requests per page")
 	dashboards = flag.Bool("dashboards", false, "refit the models and measure /dashboards too (about a minute at 1M)")
+	only       = flag.String("only", "", "measure only the pages whose label contains this")
 )
 
 // timing records the server time of each request by route label.
@@ -174,8 +177,11 @@ func BenchmarkPages(b *testing.B) {
 		b.Fatal(err)
 	}
 	ui.Insight = an
+	tg := &targeting.Service{Store: st, Region: "CN"}
+	ui.Targeting = tg
+	segID, listID := targetingData(ctx, b, st, tg)
 	mux := http.NewServeMux()
-	a := &api.Server{Store: st, Auth: svc, Log: log, Region: "CN", Insight: an}
+	a := &api.Server{Store: st, Auth: svc, Log: log, Region: "CN", Insight: an, Targeting: tg}
 	a.Register(mux)
 	ui.Register(mux)
 	var tm timing
@@ -240,14 +246,28 @@ func BenchmarkPages(b *testing.B) {
 		{"customer timeline fragment", func() string { return "/customers/" + pick(ids) + "/timeline" }, nil, false},
 		{"customer edit form", func() string { return "/customers/" + pick(ids) + "/edit" }, nil, false},
 		{"settings: custom fields", func() string { return "/settings/fields" }, nil, false},
+		{"segments", func() string { return "/segments" }, nil, false},
+		{"segment (members, events)", func() string { return "/segments/" + segID }, nil, false},
+		{"  API peer: segment members", func() string { return "/api/v1/segments/" + segID + "/members?limit=50" }, nil, true},
+		{"target lists", func() string { return "/lists" }, nil, false},
+		{"target list (results, tasks)", func() string { return "/lists/" + listID }, nil, false},
+		{"  API peer: list", func() string { return "/api/v1/lists/" + listID }, nil, true},
+		{"tasks (all reps)", func() string { return "/tasks" }, nil, false},
+		{"success board", func() string { return "/board" }, nil, false},
+		{"  API peer: board", func() string { return "/api/v1/board" }, nil, true},
+		{"initiatives", func() string { return "/initiatives" }, nil, false},
 	}
 	if *dashboards {
-		pages = append(pages, page{"dashboards (7 charts, cached reports)", func() string { return "/dashboards" }, nil, false})
+		pages = append(pages, page{"dashboards (7 charts, cached reports)", func() string { return "/dashboards" }, nil, false},
+			page{"pivot tier × city, customers + revenue", func() string { return "/pivot?row=tier&col=city&m=customers&m=revenue" }, nil, false})
 	}
 	b.ResetTimer()
 	for range b.N {
 		fmt.Printf("\n%-44s %8s %8s %8s %8s\n", fmt.Sprintf("page (%d customers, %d requests each)", *n, *reqs), "p50 ms", "p95 ms", "p99 ms", "max ms")
 		for _, p := range pages {
+			if *only != "" && !strings.Contains(p.label, *only) {
+				continue
+			}
 			var ds []time.Duration
 			for i := range *reqs + 5 {
 				req, _ := http.NewRequest(http.MethodGet, srv.URL+p.path(), nil)
@@ -275,4 +295,55 @@ func BenchmarkPages(b *testing.B) {
 			fmt.Printf("%-44s %8.1f %8.1f %8.1f %8.1f\n", p.label, q(0.5), q(0.95), q(0.99), q(1))
 		}
 	}
+}
+
+// targetingData returns the benchmark's segment and target list, creating
+// them on first use: gold or silver customers in 上海 (tens of thousands at
+// 1M), and the top 2,000 of them by CLV with a 20% control group, assigned
+// round robin to the reps.
+func targetingData(ctx context.Context, b *testing.B, st *store.Store, tg *targeting.Service) (segID, listID string) {
+	const name = "bench: gold or silver in 上海"
+	segs, err := st.Segments(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, g := range segs {
+		if g.Name == name {
+			segID = g.ID
+		}
+	}
+	if segID == "" {
+		start := time.Now()
+		v, err := tg.CreateSegment(ctx, store.SystemActor, name, `tier in ("gold","silver") and city = "上海"`)
+		if err != nil {
+			b.Fatal(err)
+		}
+		segID = v.ID
+		b.Logf("segment created in %v", time.Since(start))
+	}
+	lists, err := st.Lists(ctx, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range lists {
+		if l.SegmentID == segID {
+			return segID, l.ID
+		}
+	}
+	users, err := st.ListUsers(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var reps []string
+	for _, u := range users {
+		if u.Role == string(auth.Rep) || u.Role == string(auth.Manager) {
+			reps = append(reps, u.ID)
+		}
+	}
+	v, err := tg.CreateList(ctx, store.SystemActor, targeting.ListSpec{Name: "bench: top 2,000 by CLV", SegmentID: segID,
+		Score: "clv", TopN: 2000, Holdout: 0.2, Assign: "round_robin", Reps: reps, DueDays: 14})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return segID, v.ID
 }
