@@ -14,12 +14,13 @@ import (
 )
 
 // TimelineTypes are the kinds of item a customer's timeline holds: the
-// tracked event types, orders, interactions and notes.
-var TimelineTypes = []string{"track", "page", "screen", "identify", "group", "alias", "order", "interaction", "note"}
+// tracked event types, orders, interactions, notes, and segment entries
+// and exits.
+var TimelineTypes = []string{"track", "page", "screen", "identify", "group", "alias", "order", "interaction", "note", "segment"}
 
 // TimelineItem is one touchpoint on a customer's timeline.
 type TimelineItem struct {
-	Type   string         `json:"type" doc:"track, page, screen, identify, group, alias, order, interaction or note"`
+	Type   string         `json:"type" doc:"track, page, screen, identify, group, alias, order, interaction, note or segment"`
 	Time   time.Time      `json:"time"`
 	ID     string         `json:"id"`
 	Source string         `json:"source,omitempty" doc:"The tracking source or order source"`
@@ -121,6 +122,10 @@ func (s *Store) Timeline(ctx context.Context, customerID string, f TimelineFilte
 	if f.Source == "" && want("note") {
 		parts = append(parts, `SELECT 'note' AS type, n.created_at AS at, 'n' || n.id AS k, '' AS source, '' AS name, n.body AS detail FROM notes n WHERE n.customer_id = $1`)
 	}
+	if f.Source == "" && want("segment") {
+		parts = append(parts, `SELECT 'segment' AS type, m.at AS at, 'm' || `+s.padded("m.seq")+` AS k, '' AS source, COALESCE(g.name, '') AS name,
+			m.change || ':' || m.segment_id AS detail FROM segment_membership_events m LEFT JOIN segments g ON g.id = m.segment_id WHERE m.customer_id = $1`)
+	}
 	if len(parts) == 0 {
 		return TimelinePage{Items: []TimelineItem{}}, nil
 	}
@@ -150,7 +155,7 @@ func (s *Store) Timeline(ctx context.Context, customerID string, f TimelineFilte
 		}
 		it.Time = at.Time
 		it.ID = key[1:]
-		if key[0] == 'e' {
+		if key[0] == 'e' || key[0] == 'm' {
 			it.ID = strings.TrimLeft(key[1:], "0")
 		}
 		switch it.Type {
@@ -160,6 +165,9 @@ func (s *Store) Timeline(ctx context.Context, customerID string, f TimelineFilte
 			it.Data = map[string]any{"body": detail}
 		case "order":
 			it.Data = map[string]any{"order_id": it.Name}
+		case "segment":
+			change, segID, _ := strings.Cut(detail, ":")
+			it.Data = map[string]any{"change": change, "segment_id": segID, "segment_name": it.Name}
 		default:
 			var msg map[string]any
 			if json.Unmarshal([]byte(detail), &msg) == nil {

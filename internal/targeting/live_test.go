@@ -106,6 +106,20 @@ func TestMembershipFollowsEveryWrite(t *testing.T) {
 		if len(es) != 3 || es[0].Change != "enter" || es[0].SegmentID != recent.ID {
 			t.Fatalf("after ordering: %+v", es)
 		}
+		// Each entry and exit is on the customer's timeline, newest first.
+		tl, err := w.st.Timeline(ctx, id, store.TimelineFilter{Types: []string{"segment"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tl.Items) != 3 {
+			t.Fatalf("timeline has %d segment items, want 3: %+v", len(tl.Items), tl.Items)
+		}
+		for i, want := range []struct{ change, seg, name string }{{"enter", recent.ID, "recent buyers"}, {"leave", seg.ID, "上海 VIP"}, {"enter", seg.ID, "上海 VIP"}} {
+			d := tl.Items[i].Data
+			if tl.Items[i].Type != "segment" || d["change"] != want.change || d["segment_id"] != want.seg || d["segment_name"] != want.name || tl.Items[i].Name != want.name {
+				t.Errorf("timeline item %d = %+v, want %s %s", i, tl.Items[i], want.change, want.name)
+			}
+		}
 		if err := w.st.DeleteCustomer(ctx, store.SystemActor, id); err != nil {
 			t.Fatal(err)
 		}

@@ -223,7 +223,7 @@ const timelineLimit = 50
 func (s *Server) timeline(r *http.Request, id, typ string) (timelineData, error) {
 	ctx := r.Context()
 	switch typ {
-	case "note", "interaction", "order":
+	case "note", "interaction", "order", "segment":
 	default:
 		typ = ""
 	}
@@ -261,6 +261,29 @@ func (s *Server) timeline(r *http.Request, id, typ string) (timelineData, error)
 		}
 		for _, o := range orders {
 			td.Events = append(td.Events, event{At: o.PlacedAt, Type: "order", Kind: o.Status, Amount: o.Total, Currency: o.Currency, Items: o.Items, Text: o.ExternalID})
+		}
+	}
+	if typ == "" || typ == "segment" {
+		evs, err := s.Store.MembershipEvents(ctx, id, "", timelineLimit)
+		if err != nil {
+			return td, err
+		}
+		if len(evs) > 0 {
+			segs, err := s.Store.Segments(ctx)
+			if err != nil {
+				return td, err
+			}
+			segName := map[string]string{}
+			for _, g := range segs {
+				segName[g.ID] = g.Name
+			}
+			for _, e := range evs {
+				name, ok := segName[e.SegmentID]
+				if !ok {
+					continue // the segment was deleted since
+				}
+				td.Events = append(td.Events, event{At: e.At, Type: "segment", Kind: e.Change, Text: name})
+			}
 		}
 	}
 	slices.SortStableFunc(td.Events, func(a, b event) int { return b.At.Compare(a.At) })

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rapportcrm/rapport/internal/auth"
+	"github.com/rapportcrm/rapport/internal/customer"
 	"github.com/rapportcrm/rapport/internal/store"
 	"github.com/rapportcrm/rapport/internal/targeting"
 )
@@ -87,9 +88,35 @@ func TestSegmentIsWrittenPreviewedSavedAndShown(t *testing.T) {
 			t.Errorf("segment page in Chinese lacks its labels")
 		}
 
-		// Refresh logs nothing new; delete removes it.
+		// Someone moves to 上海: re-evaluating logs their entry, shown on the
+		// segment's page and on their own timeline.
+		var mover customer.Customer
+		for _, c := range e.data.Customers {
+			if c.Attributes["city"] != "上海" && c.Kind == customer.Person {
+				mover = c
+				break
+			}
+		}
+		cur, err := e.st.Customer(ctx, mover.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.st.UpdateCustomer(ctx, store.SystemActor, mover.ID, cur.Version, func(c *customer.Customer) error {
+			c.Attributes["city"] = "上海"
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		m.get("/segments?lang=en") // back to English
 		if res := m.post("/segments/"+id+"/refresh", nil); res.status != http.StatusSeeOther {
 			t.Fatalf("refresh: %d", res.status)
+		}
+		page = m.get("/segments/" + id)
+		if !strings.Contains(page.body, "1 entered, 0 left") || !strings.Contains(page.body[strings.Index(page.body, `id="segment-events"`):], htmlEscape(mover.Name)) {
+			t.Errorf("after the refresh the segment page does not show %s entering", mover.Name)
+		}
+		if tl := m.get("/customers/" + mover.ID + "/timeline?type=segment"); !strings.Contains(tl.body, "Entered the segment “上海客户”") {
+			t.Errorf("the customer's timeline does not show the entry: %s", tl.body)
 		}
 		if res := m.post("/segments/"+id+"/delete", nil); res.status != http.StatusSeeOther || res.header.Get("Location") != "/segments" {
 			t.Fatalf("delete: %d %q", res.status, res.header.Get("Location"))
