@@ -85,6 +85,7 @@ func (s *Server) Register(mux *http.ServeMux) huma.API {
 	s.registerImports(api)
 	s.registerAnalytics(api)
 	s.registerSegments(api)
+	s.registerWebhooks(api)
 	return api
 }
 
