@@ -103,6 +103,9 @@ func prepareDemo(ctx context.Context, s *store.Store, customers int, seed int64,
 	if err != nil {
 		return "", err
 	}
+	if err := loadDemoTargeting(ctx, s, store.Actor{ID: admin.ID, Kind: "user"}, owners, now, seed); err != nil {
+		return "", err
+	}
 	if err := s.SetSetting(ctx, demoLoadedKey, true); err != nil {
 		return "", err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rapportcrm/rapport/internal/auth"
 	"github.com/rapportcrm/rapport/internal/store"
+	"github.com/rapportcrm/rapport/internal/targeting"
 )
 
 func TestDemoLoadsOnceAndPrintsAWorkingLogin(t *testing.T) {
@@ -48,6 +49,19 @@ func TestDemoLoadsOnceAndPrintsAWorkingLogin(t *testing.T) {
 	}
 	if reps != len(demoReps) {
 		t.Fatalf("%d reps, want %d", reps, len(demoReps))
+	}
+	// Segments, a worked list with a control group and an initiative, so
+	// those pages have something to show.
+	segs, _ := s.Segments(ctx)
+	lists, _ := s.Lists(ctx, "")
+	ins, _ := s.Initiatives(ctx)
+	if len(segs) != 2 || len(lists) != 1 || len(ins) != 1 || segs[0].MemberCount == 0 {
+		t.Fatalf("demo targeting: %d segments (%+v), %d lists, %d initiatives", len(segs), segs, len(lists), len(ins))
+	}
+	tg := &targeting.Service{Store: s}
+	row, err := tg.BoardRow(ctx, lists[0].ID)
+	if err != nil || row.Baseline.Kind != "control" || row.Contacted == 0 || row.Contacted >= row.Treated || row.Cost <= 0 {
+		t.Fatalf("demo list on the board: %+v %v", row, err)
 	}
 
 	out.Reset()
