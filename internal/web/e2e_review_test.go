@@ -53,11 +53,11 @@ func TestBrowserImportAndDuplicateReview(t *testing.T) {
 	// Dry run: counts and the bad row's line and reason.
 	br.run("dry run", chromedp.Click(chromedp.ID("dry-run")), chromedp.WaitVisible(chromedp.ID("dry-report")))
 	for id, want := range map[string]string{"dry-rows": "3", "dry-imported": "2", "dry-rejected": "1"} {
-		if got := get(br, id, chromedp.Text(chromedp.ID(id))); got != want {
+		if got := textOf(br, id); got != want {
 			t.Errorf("dry run %s = %q, want %q", id, got, want)
 		}
 	}
-	if errs := get(br, "dry errors", chromedp.Text(chromedp.ID("dry-errors"))); !strings.Contains(errs, "12345") {
+	if errs := textOf(br, "dry-errors"); !strings.Contains(errs, "12345") {
 		t.Errorf("dry-run errors %q do not name the bad phone", errs)
 	}
 	br.shot("32-import-dry-run")
@@ -68,7 +68,7 @@ func TestBrowserImportAndDuplicateReview(t *testing.T) {
 		waitJS(`document.querySelector('#import-progress[data-status="done"]')`),
 	)
 	for id, want := range map[string]string{"res-imported": "2", "res-rejected": "1"} {
-		if got := get(br, id, chromedp.Text(chromedp.ID(id))); got != want {
+		if got := textOf(br, id); got != want {
 			t.Errorf("result %s = %q, want %q", id, got, want)
 		}
 	}

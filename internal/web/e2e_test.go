@@ -169,6 +169,12 @@ func waitJS(cond string) chromedp.Action[chromedp.Void] {
 }
 
 // js runs a script for its effect.
+// textOf reads an element's text in one script; a DOM node id held across
+// two protocol calls can go stale while htmx settles a swap.
+func textOf(b *browserTab, id string) string {
+	return get(b, id, chromedp.Evaluate[string](`(document.getElementById('`+id+`') || {textContent: ''}).textContent.trim()`))
+}
+
 func js(expr string) chromedp.Action[chromedp.Void] { return void(chromedp.Evaluate[any](expr)) }
 
 // get runs an action that returns a value, failing the test on error.
