@@ -182,20 +182,5 @@ func (s *Server) setInitiativeStage(w http.ResponseWriter, r *http.Request, v *v
 
 // addInitiativeCost records a cost against an initiative.
 func (s *Server) addInitiativeCost(w http.ResponseWriter, r *http.Request, v *view) {
-	id := r.PathValue("id")
-	c, f, ok := readCost(r, v)
-	if ok {
-		c.InitiativeID = id
-		if _, err := s.Targeting.AddCost(r.Context(), v.P.Actor(), c); err != nil {
-			if !v.formError(err, f.Errors) {
-				s.fail(w, r, v, err)
-				return
-			}
-		} else {
-			s.flash(w, r, v.T("tgt.cost.added", v.L.Money(c.Total())))
-			http.Redirect(w, r, "/initiatives/"+id, http.StatusSeeOther)
-			return
-		}
-	}
-	s.renderInitiative(w, r, v, http.StatusUnprocessableEntity, f)
+	s.addCost(w, r, v, func(c *store.Cost, id string) { c.InitiativeID = id }, "/initiatives/", s.renderInitiative)
 }

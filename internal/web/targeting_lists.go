@@ -244,10 +244,18 @@ func readCost(r *http.Request, v *view) (store.Cost, costForm, bool) {
 
 // addListCost records a cost against a list.
 func (s *Server) addListCost(w http.ResponseWriter, r *http.Request, v *view) {
+	s.addCost(w, r, v, func(c *store.Cost, id string) { c.ListID = id }, "/lists/", s.renderListPage)
+}
+
+// addCost reads the cost form, records the cost against the record the
+// path names (attach sets which) and goes back to its page, or re-renders
+// that page with the form's errors.
+func (s *Server) addCost(w http.ResponseWriter, r *http.Request, v *view, attach func(*store.Cost, string), page string,
+	render func(http.ResponseWriter, *http.Request, *view, int, costForm)) {
 	id := r.PathValue("id")
 	c, f, ok := readCost(r, v)
 	if ok {
-		c.ListID = id
+		attach(&c, id)
 		if _, err := s.Targeting.AddCost(r.Context(), v.P.Actor(), c); err != nil {
 			if !v.formError(err, f.Errors) {
 				s.fail(w, r, v, err)
@@ -255,9 +263,9 @@ func (s *Server) addListCost(w http.ResponseWriter, r *http.Request, v *view) {
 			}
 		} else {
 			s.flash(w, r, v.T("tgt.cost.added", v.L.Money(c.Total())))
-			http.Redirect(w, r, "/lists/"+id, http.StatusSeeOther)
+			http.Redirect(w, r, page+id, http.StatusSeeOther)
 			return
 		}
 	}
-	s.renderListPage(w, r, v, http.StatusUnprocessableEntity, f)
+	render(w, r, v, http.StatusUnprocessableEntity, f)
 }
