@@ -416,6 +416,36 @@ func TestPivotTotalsAndExports(t *testing.T) {
 			t.Fatalf("Shanghai revenue by period %v over %d periods, want %v", byPeriod.Totals[0], len(byPeriod.Rows), shanghai)
 		}
 
+		// Drill-down: the customers behind a cell are as many as it counts,
+		// for dimensions no customer filter expresses too.
+		for _, dim := range []string{"predicted_tier", "channel", "period"} {
+			cells, err := f.svc.Pivot(ctx, insight.PivotRequest{Measures: []string{"customers"}, Dimensions: []string{dim}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, row := range cells.Rows {
+				ids, total, err := f.svc.PivotCustomers(ctx, []insight.PivotFilter{{Dimension: dim, Values: []string{row.Keys[0]}}}, 5)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if float64(total) != row.Values[0] || len(ids) != min(total, 5) {
+					t.Fatalf("%s = %q: %d customers (%d ids), the pivot counts %v", dim, row.Keys[0], total, len(ids), row.Values[0])
+				}
+			}
+		}
+		// A period cell holds exactly those who ordered in it.
+		label := byPeriod.Rows[len(byPeriod.Rows)-1].Keys[0]
+		ids, total, err := f.svc.PivotCustomers(ctx, []insight.PivotFilter{{Dimension: "period", Values: []string{label}}, {Dimension: "city", Values: []string{"上海"}}}, 1000)
+		if err != nil || total != len(ids) {
+			t.Fatalf("period drill: %d of %d, %v", len(ids), total, err)
+		}
+		if float64(total) != byPeriod.Rows[len(byPeriod.Rows)-1].Values[1] {
+			t.Fatalf("period %s drill has %d customers, the pivot counts %v", label, total, byPeriod.Rows[len(byPeriod.Rows)-1].Values[1])
+		}
+		if _, _, err := f.svc.PivotCustomers(ctx, []insight.PivotFilter{{Dimension: "shoe_size", Values: []string{"42"}}}, 5); err == nil {
+			t.Fatal("drill on an unknown dimension went through")
+		}
+
 		var buf bytes.Buffer
 		if err := res.WriteCSV(&buf); err != nil {
 			t.Fatal(err)

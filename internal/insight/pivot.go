@@ -68,9 +68,51 @@ type pivotCell struct {
 
 // Pivot computes a pivot table over every live customer.
 func (s *Service) Pivot(ctx context.Context, req PivotRequest) (PivotResult, error) {
-	fields, err := s.store.FieldMap(ctx)
+	dims, filters, err := s.checkPivot(ctx, req)
 	if err != nil {
 		return PivotResult{}, err
+	}
+	canon := PivotRequest{Measures: req.Measures, Dimensions: dims, Filters: req.Filters}
+	key, _ := json.Marshal(canon)
+	return cache(s, ctx, "pivot/"+string(key), func(snap *snapshot) (PivotResult, error) {
+		return s.pivot(ctx, snap, canon.Measures, dims, filters, nil)
+	})
+}
+
+// PivotCustomers lists the customers behind a pivot cell: the ids of the
+// first limit live customers whose value of each filter's dimension is one
+// of its values (for period: who placed a completed order in it), and how
+// many there are in all. It is the drill-down of any cell, including those
+// no customer-list filter can express (predicted tier, channel, period).
+func (s *Service) PivotCustomers(ctx context.Context, filters []PivotFilter, limit int) (ids []string, total int, err error) {
+	_, fs, err := s.checkPivot(ctx, PivotRequest{Measures: []string{"customers"}, Filters: filters})
+	if err != nil {
+		return nil, 0, err
+	}
+	snap, err := s.current(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.snap != nil {
+		snap = s.snap
+	}
+	_, err = s.pivot(ctx, snap, []string{"customers"}, nil, fs, func(r *row) {
+		if total < limit {
+			ids = append(ids, r.id)
+		}
+		total++
+	})
+	return ids, total, err
+}
+
+// checkPivot validates a request and returns its canonical dimensions and
+// its filters as sets.
+func (s *Service) checkPivot(ctx context.Context, req PivotRequest) ([]string, map[string]map[string]bool, error) {
+	fields, err := s.store.FieldMap(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
 	var fe []errs.FieldError
 	for i, m := range req.Measures {
@@ -119,16 +161,14 @@ func (s *Service) Pivot(ctx context.Context, req PivotRequest) (PivotResult, err
 		}
 	}
 	if len(fe) > 0 {
-		return PivotResult{}, errs.Validation(fe...)
+		return nil, nil, errs.Validation(fe...)
 	}
-	canon := PivotRequest{Measures: req.Measures, Dimensions: dims, Filters: req.Filters}
-	key, _ := json.Marshal(canon)
-	return cache(s, ctx, "pivot/"+string(key), func(snap *snapshot) (PivotResult, error) {
-		return s.pivot(ctx, snap, canon.Measures, dims, filters)
-	})
+	return dims, filters, nil
 }
 
-func (s *Service) pivot(ctx context.Context, snap *snapshot, measures, dims []string, filters map[string]map[string]bool) (PivotResult, error) {
+// pivot computes the table; visit, when set, also sees every customer
+// the filters keep.
+func (s *Service) pivot(ctx context.Context, snap *snapshot, measures, dims []string, filters map[string]map[string]bool, visit func(*row)) (PivotResult, error) {
 	res := PivotResult{Dimensions: dims, Measures: measures, Rows: []PivotRow{}, Labels: map[string]value.Label{}}
 	for _, t := range value.Tiers() {
 		res.Labels[t.String()] = t.Label()
@@ -270,6 +310,9 @@ func (s *Service) pivot(ctx context.Context, snap *snapshot, measures, dims []st
 		}
 		counted := false
 		if !byPeriod {
+			if visit != nil {
+				visit(r)
+			}
 			for _, c := range combos {
 				pc := cell(c)
 				addCustomer(pc.vals, k, r)
@@ -299,6 +342,9 @@ func (s *Service) pivot(ctx context.Context, snap *snapshot, measures, dims []st
 			if !counted {
 				counted = true
 				addCustomer(totals, k, r)
+				if visit != nil {
+					visit(r)
+				}
 			}
 			addOrders(totals, 1, log.amt[e])
 		}

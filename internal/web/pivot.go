@@ -174,6 +174,9 @@ type pivotCellData struct {
 	More  bool
 	List  string // the same customers in the customer list, when it can say who
 	Back  string
+	// Snapshot: no rule can say who is in the cell (predicted tier,
+	// channel, order period), so the analytics snapshot lists them.
+	Snapshot bool
 }
 
 // pivotForm fills the form's choices, including the workspace's enum
@@ -452,17 +455,13 @@ func (dr *pivotDriller) listQuery(pairs [][2]string) (listQuery, bool) {
 }
 
 // href is where a cell drills: the customer list when it can say who is
-// in the cell, else the pivot's own list when a segment rule can, else
-// nowhere.
+// in the cell, else the pivot's own list of the cell.
 func (dr *pivotDriller) href(pairs [][2]string) string {
 	if lq, ok := dr.listQuery(pairs); ok {
 		if q := lq.Values(true).Encode(); q != "" {
 			return "/customers?" + q
 		}
 		return "/customers"
-	}
-	if _, ok := dr.rule(pairs); !ok {
-		return ""
 	}
 	q := url.Values{}
 	for _, p := range pairs {
@@ -562,12 +561,12 @@ func (s *Server) pivotCell(w http.ResponseWriter, r *http.Request, v *view) {
 			title = append(title, v.pivotDimName(ds[i])+": "+dr.label(ds[i], vs[i]))
 		}
 	}
-	node, ok := dr.rule(pairs)
-	if !ok {
+	if len(pairs) == 0 {
 		d.Error = v.T("pivot.err_cell")
 		s.render(w, r, v, http.StatusBadRequest, "pivot", "", d)
 		return
 	}
+	node, ok := dr.rule(pairs)
 	d.Cell.Title = strings.Join(title, " · ")
 	back := pivotQuery{Row: pairs[0][0], Measures: []string{"customers", "revenue"}}
 	if len(pairs) > 1 {
@@ -576,6 +575,10 @@ func (s *Server) pivotCell(w http.ResponseWriter, r *http.Request, v *view) {
 	d.Cell.Back = "/pivot?" + back.Values().Encode()
 	if lq, ok := dr.listQuery(pairs); ok {
 		d.Cell.List = "/customers?" + lq.Values(true).Encode()
+	}
+	if !ok {
+		s.pivotCellFromSnapshot(w, r, v, d, pairs)
+		return
 	}
 	src := node.String()
 	rule, err := segment.Check(src, node, segment.Catalogue{Fields: dr.fields, Region: s.Region})
@@ -601,6 +604,47 @@ func (s *Server) pivotCell(w http.ResponseWriter, r *http.Request, v *view) {
 		return
 	}
 	d.Cell.Items, d.Cell.More = page.Items, page.NextCursor != ""
+	s.render(w, r, v, http.StatusOK, "pivot", "", d)
+}
+
+// pivotCellFromSnapshot lists a cell's customers as the analytics
+// snapshot has them, for cells no segment rule can select.
+func (s *Server) pivotCellFromSnapshot(w http.ResponseWriter, r *http.Request, v *view, d pivotData, pairs [][2]string) {
+	ctx := r.Context()
+	f, _, err := s.filter(r, v.P, listQuery{}, pivotCellShown)
+	if err != nil {
+		s.fail(w, r, v, err)
+		return
+	}
+	var filters []insight.PivotFilter
+	for _, p := range pairs {
+		filters = append(filters, insight.PivotFilter{Dimension: p[0], Values: []string{p[1]}})
+	}
+	ids, total, err := s.Insight.PivotCustomers(ctx, filters, pivotCellShown)
+	if errs.KindOf(err) == errs.Invalid {
+		d.Error = v.T("pivot.err_cell")
+		s.render(w, r, v, http.StatusBadRequest, "pivot", "", d)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, v, err)
+		return
+	}
+	d.Cell.Snapshot, d.Cell.More = true, total > len(ids)
+	for _, id := range ids {
+		c, err := s.Store.Customer(ctx, id)
+		if errs.KindOf(err) == errs.NotFound {
+			continue // deleted since the snapshot
+		}
+		if err != nil {
+			s.fail(w, r, v, err)
+			return
+		}
+		if f.OwnerID != "" && c.OwnerID != f.OwnerID {
+			continue
+		}
+		d.Cell.Items = append(d.Cell.Items, c)
+	}
 	s.render(w, r, v, http.StatusOK, "pivot", "", d)
 }
 

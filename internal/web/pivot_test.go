@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"html"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
@@ -316,6 +317,45 @@ func TestPivotCellsDrillToTheirCustomers(t *testing.T) {
 		if drilled == 0 {
 			t.Fatal("no cohort was drilled")
 		}
+
+		// Order periods have no rule either: the cell lists who bought in it,
+		// as the analytics snapshot counts them.
+		buyers := map[string]map[string]bool{}
+		for _, o := range e.data.Orders {
+			if o.Status != customer.OrderCompleted {
+				continue
+			}
+			m := o.PlacedAt.UTC().Format("2006-01")
+			if buyers[m] == nil {
+				buyers[m] = map[string]bool{}
+			}
+			buyers[m][o.CustomerID] = true
+		}
+		res = b.get("/pivot?row=period&m=customers&lang=en")
+		rows, _ = pivotTable(t, res.body)
+		drilled = 0
+		for k, cells := range rows {
+			want := buyers[k]
+			if len(want) == 0 || len(want) > 100 || drilled == 2 {
+				continue
+			}
+			if !strings.HasPrefix(cells[0].href, "/pivot/cell?") {
+				t.Fatalf("period %q drills to %q", k, cells[0].href)
+			}
+			cell := b.get(cells[0].href)
+			ids, _ := names(cell.body)
+			got := map[string]bool{}
+			for _, id := range ids {
+				got[id] = true
+			}
+			if cell.status != http.StatusOK || !maps.Equal(got, want) || !strings.Contains(cell.body, `id="cell-snapshot"`) {
+				t.Fatalf("period %q drill: %d, %d customers, want the %d who ordered then", k, cell.status, len(got), len(want))
+			}
+			drilled++
+		}
+		if drilled == 0 {
+			t.Fatal("no period was drilled")
+		}
 	})
 }
 
@@ -332,7 +372,7 @@ func TestPivotRefusesBadSettingsWithATranslatedMessage(t *testing.T) {
 		{"/pivot/export?row=nope&m=customers&format=csv", "“nope” is not a dimension you can pivot by.", "“nope”不是可用于透视的维度。"},
 		{"/pivot/export?row=tier&m=customers&format=pdf", "“pdf” is not an export format", "“pdf”不是导出格式"},
 		{"/pivot/cell?d=tier", "This cell cannot be listed", "无法列出此单元格的客户"},
-		{"/pivot/cell?d=predicted_tier&v=gold", "This cell cannot be listed", "无法列出此单元格的客户"},
+		{"/pivot/cell?d=shoe_size&v=42", "This cell cannot be listed", "无法列出此单元格的客户"},
 	} {
 		for lang, msg := range map[string]string{"en": c.en, "zh-CN": c.zh} {
 			res := b.get(c.path + "&lang=" + lang)
