@@ -18,6 +18,7 @@ var listScores = []string{"churn_risk", "clv", "p_alive"}
 type listForm struct {
 	Name, SegmentID, Score, TopN, Control, Assign  string
 	DueDays, AttributionDays, Script, InitiativeID string
+	ScriptB                                        string // a second message variant: arms A and B beside the control
 	Reps                                           []string
 	Errors                                         map[string]string
 	// The choices the form offers.
@@ -65,7 +66,7 @@ func (s *Server) createList(w http.ResponseWriter, r *http.Request, v *view) {
 	f := listForm{Name: r.PostFormValue("name"), SegmentID: r.PostFormValue("segment_id"), Score: r.PostFormValue("score"),
 		TopN: r.PostFormValue("top_n"), Control: r.PostFormValue("control"), Assign: r.PostFormValue("assign"),
 		DueDays: r.PostFormValue("due_days"), AttributionDays: r.PostFormValue("attribution_days"), Script: r.PostFormValue("script"),
-		InitiativeID: r.PostFormValue("initiative_id"), Reps: r.PostForm["reps"], Errors: map[string]string{}}
+		InitiativeID: r.PostFormValue("initiative_id"), Reps: r.PostForm["reps"], ScriptB: r.PostFormValue("script_b"), Errors: map[string]string{}}
 	sp := targeting.ListSpec{Name: f.Name, SegmentID: f.SegmentID, Score: f.Score, InitiativeID: f.InitiativeID,
 		Script: strings.TrimSpace(f.Script), Assign: f.Assign}
 	if f.Assign != targeting.AssignNone {
@@ -79,6 +80,16 @@ func (s *Server) createList(w http.ResponseWriter, r *http.Request, v *view) {
 	var pct float64
 	parseAmount(v, f.Errors, "holdout", f.Control, &pct)
 	sp.Holdout = pct / 100
+	if b := strings.TrimSpace(f.ScriptB); b != "" && len(f.Errors) == 0 {
+		// Two message variants: the rest of the list split evenly between
+		// them, each task carrying its variant's script.
+		if sp.Holdout <= 0 {
+			f.Errors["holdout"] = v.T("tgt.err.variants_need_control")
+		}
+		rest := (1 - sp.Holdout) / 2
+		sp.Arms = []store.ExperimentArm{{Name: "control", Weight: sp.Holdout}, {Name: "A", Weight: rest, Script: sp.Script}, {Name: "B", Weight: rest, Script: b}}
+		sp.Control = "control"
+	}
 	if len(f.Errors) > 0 {
 		s.renderListForm(w, r, v, http.StatusUnprocessableEntity, f)
 		return

@@ -406,3 +406,47 @@ func TestTargetingCatalogsNameEveryValue(t *testing.T) {
 		}
 	}
 }
+
+func TestListFormTestsTwoMessagesAgainstAControl(t *testing.T) {
+	forEngine(t, 120, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		_, seg := withTargeting(t, e)
+		m := e.login(auth.Manager)
+		form := url.Values{"name": {"两种话术"}, "segment_id": {seg}, "control": {"20"}, "assign": {"none"},
+			"script": {"介绍新品"}, "script_b": {"提供九折优惠"}, "attribution_days": {"30"}}
+
+		// Without a control group two messages cannot be compared.
+		bad := url.Values{}
+		for k, v := range form {
+			bad[k] = v
+		}
+		bad.Set("control", "0")
+		if res := m.post("/lists/new?lang=en", bad); res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "Two messages need a control group") ||
+			!strings.Contains(res.body, "提供九折优惠") {
+			t.Fatalf("two messages without control: %d", res.status)
+		}
+
+		id := createList(t, m, form)
+		exp, err := e.st.ExperimentOfList(ctx, id)
+		if err != nil || exp == nil || len(exp.Arms) != 3 || exp.Control != "control" {
+			t.Fatalf("experiment %+v %v, want control, A and B", exp, err)
+		}
+		tasks, err := e.st.Tasks(ctx, store.TaskFilter{ListID: id, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		scripts := map[string]int{}
+		for _, tk := range tasks {
+			scripts[tk.Script]++
+		}
+		if len(tasks) == 0 || scripts["介绍新品"] == 0 || scripts["提供九折优惠"] == 0 || scripts["介绍新品"]+scripts["提供九折优惠"] != len(tasks) {
+			t.Fatalf("task scripts %v over %d tasks, want both messages", scripts, len(tasks))
+		}
+		page := m.get("/lists/" + id + "?lang=en")
+		for _, want := range []string{`data-arm="A"`, `data-arm="B"`, `data-arm="control"`, "Message A", "Message B"} {
+			if !strings.Contains(page.body, want) {
+				t.Errorf("list page lacks %q", want)
+			}
+		}
+	})
+}
