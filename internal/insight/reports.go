@@ -745,6 +745,7 @@ type CustomerInsight struct {
 	Lapsed               bool                       `json:"lapsed"`
 	Profit               value.Profit               `json:"profit"`
 	CrossSell            []value.Suggestion[string] `json:"cross_sell"`
+	CrossSellNames       map[string]string          `json:"cross_sell_names,omitempty"` // item id → display name
 	Version              uint64                     `json:"version"`
 }
 
@@ -786,7 +787,7 @@ func (s *Service) Customer(ctx context.Context, id string) (CustomerInsight, err
 		if err != nil {
 			return out, err
 		}
-		out.CrossSell = a.Suggestions
+		out.CrossSell, out.CrossSellNames = a.Suggestions, a.Names
 	}
 	return out, nil
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/rapportcrm/rapport/internal/analytics/churn"
 	"github.com/rapportcrm/rapport/internal/customer"
 	"github.com/rapportcrm/rapport/internal/errs"
-	"github.com/rapportcrm/rapport/internal/insight"
 	"github.com/rapportcrm/rapport/internal/store"
 )
 
@@ -693,18 +692,8 @@ func (s *Server) insights(r *http.Request, id string, d *c360) {
 		return
 	}
 	d.Reasons = ci.ChurnReasons
-	if len(ci.CrossSell) == 0 {
-		return
-	}
-	a, err := s.Insight.Associations(r.Context(), insight.AssociationQuery{CustomerID: id})
-	if err != nil {
-		s.Log.Warn("cross-sell", "customer", id, "err", err)
-		return
-	}
-	for _, sg := range a.Suggestions {
-		if len(d.Suggestions) == 3 {
-			break
-		}
-		d.Suggestions = append(d.Suggestions, suggestion{Name: cmp.Or(a.Names[sg.Item], sg.Item), Because: cmp.Or(a.Names[sg.Because], sg.Because), Confidence: sg.Confidence})
+	for _, sg := range ci.CrossSell[:min(3, len(ci.CrossSell))] {
+		d.Suggestions = append(d.Suggestions, suggestion{Name: cmp.Or(ci.CrossSellNames[sg.Item], sg.Item),
+			Because: cmp.Or(ci.CrossSellNames[sg.Because], sg.Because), Confidence: sg.Confidence})
 	}
 }
