@@ -89,20 +89,14 @@ func (s *Service) PivotCustomers(ctx context.Context, filters []PivotFilter, lim
 	if err != nil {
 		return nil, 0, err
 	}
-	snap, err := s.current(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.snap != nil {
-		snap = s.snap
-	}
-	_, err = s.pivot(ctx, snap, []string{"customers"}, nil, fs, func(r *row) {
-		if total < limit {
-			ids = append(ids, r.id)
-		}
-		total++
+	err = s.readSnapshot(ctx, func(snap *snapshot) error {
+		_, err := s.pivot(ctx, snap, []string{"customers"}, nil, fs, func(r *row) {
+			if total < limit {
+				ids = append(ids, r.id)
+			}
+			total++
+		})
+		return err
 	})
 	return ids, total, err
 }

@@ -842,35 +842,45 @@ func (s *Service) orderLog(ctx context.Context, snap *snapshot) (*orderLog, erro
 // cache returns the cached result of key for the current data version, or
 // computes it from the snapshot (under the read lock) and caches it.
 func cache[T any](s *Service, ctx context.Context, key string, compute func(snap *snapshot) (T, error)) (T, error) {
-	var zero T
+	var val T
+	err := s.readSnapshot(ctx, func(snap *snapshot) error {
+		v := s.version.Load()
+		s.cacheMu.Lock()
+		if c, ok := s.cache[key]; ok && c.version == v {
+			s.cacheMu.Unlock()
+			val = c.val.(T)
+			return nil
+		}
+		s.cacheMu.Unlock()
+		var err error
+		if val, err = compute(snap); err != nil {
+			return err
+		}
+		setVersion(&val, v)
+		s.cacheMu.Lock()
+		if len(s.cache) > 256 {
+			clear(s.cache)
+		}
+		s.cache[key] = cached{version: v, val: val}
+		s.cacheMu.Unlock()
+		return nil
+	})
+	return val, err
+}
+
+// readSnapshot runs fn on the current snapshot under the read lock (a
+// refit that finished meanwhile is the one read).
+func (s *Service) readSnapshot(ctx context.Context, fn func(snap *snapshot) error) error {
 	snap, err := s.current(ctx)
 	if err != nil {
-		return zero, err
+		return err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	v := s.version.Load()
-	s.cacheMu.Lock()
-	if c, ok := s.cache[key]; ok && c.version == v {
-		s.cacheMu.Unlock()
-		return c.val.(T), nil
-	}
-	s.cacheMu.Unlock()
 	if s.snap != nil {
 		snap = s.snap
 	}
-	val, err := compute(snap)
-	if err != nil {
-		return zero, err
-	}
-	setVersion(&val, v)
-	s.cacheMu.Lock()
-	if len(s.cache) > 256 {
-		clear(s.cache)
-	}
-	s.cache[key] = cached{version: v, val: val}
-	s.cacheMu.Unlock()
-	return val, nil
+	return fn(snap)
 }
 
 // setVersion stamps reports that carry a Version field.
