@@ -263,26 +263,16 @@ func (s *Server) timeline(r *http.Request, id, typ string) (timelineData, error)
 		}
 	}
 	if typ == "" || typ == "segment" {
-		evs, err := s.Store.MembershipEvents(ctx, id, "", timelineLimit)
+		page, err := s.Store.Timeline(ctx, id, store.TimelineFilter{Types: []string{"segment"}, Limit: timelineLimit})
 		if err != nil {
 			return td, err
 		}
-		if len(evs) > 0 {
-			segs, err := s.Store.Segments(ctx)
-			if err != nil {
-				return td, err
+		for _, it := range page.Items {
+			if it.Name == "" {
+				continue // the segment was deleted since
 			}
-			segName := map[string]string{}
-			for _, g := range segs {
-				segName[g.ID] = g.Name
-			}
-			for _, e := range evs {
-				name, ok := segName[e.SegmentID]
-				if !ok {
-					continue // the segment was deleted since
-				}
-				td.Events = append(td.Events, event{At: e.At, Type: "segment", Kind: e.Change, Text: name})
-			}
+			change, _ := it.Data["change"].(string)
+			td.Events = append(td.Events, event{At: it.Time, Type: "segment", Kind: change, Text: it.Name})
 		}
 	}
 	slices.SortStableFunc(td.Events, func(a, b event) int { return b.At.Compare(a.At) })
