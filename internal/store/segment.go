@@ -40,6 +40,18 @@ type Condition struct {
 	Scores bool
 }
 
+// IDsCondition selects the customers with these ids (none when empty).
+func IDsCondition(ids []string) Condition {
+	if len(ids) == 0 {
+		return Condition{Where: "1 = 0"}
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return Condition{Where: "c.id IN (" + placeholders(1, len(ids)) + ")", Args: args}
+}
+
 func (c Condition) from(withStats bool) string {
 	q := ` FROM customers c`
 	if c.Stats || withStats {

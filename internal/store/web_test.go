@@ -175,3 +175,33 @@ func TestWhatACustomerBought(t *testing.T) {
 		}
 	})
 }
+
+func TestIDsConditionSelectsExactlyThoseCustomers(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		var cs []*customer.Customer
+		for i := range 5 {
+			cs = append(cs, newCustomer(t, fmt.Sprintf("客户%d", i)))
+		}
+		if err := s.CreateCustomers(ctx, store.SystemActor, cs); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{cs[1].ID, cs[3].ID}
+		page, err := s.ListMatching(ctx, store.IDsCondition(append(want, "no-such-id")), "", "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range page.Items {
+			got = append(got, c.ID)
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+		if page, err := s.ListMatching(ctx, store.IDsCondition(nil), "", "", 10); err != nil || len(page.Items) != 0 {
+			t.Fatalf("no ids: %d customers, %v", len(page.Items), err)
+		}
+	})
+}
