@@ -1,10 +1,12 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -198,7 +200,6 @@ func (s *Server) tasks(w http.ResponseWriter, r *http.Request, v *view) {
 // renderTasks renders the task list; failed, when set, is a task whose
 // outcome post failed, shown with its error and the user's input.
 func (s *Server) renderTasks(w http.ResponseWriter, r *http.Request, v *view, status int, failed *taskView) {
-	ctx := r.Context()
 	q := r.URL.Query()
 	d := tasksData{Assignee: q.Get("assignee"), Status: q.Get("status"), CanFilter: v.Can(string(auth.WriteTargeting))}
 	if d.Assignee == "" || !d.CanFilter {
@@ -227,8 +228,7 @@ func (s *Server) renderTasks(w http.ResponseWriter, r *http.Request, v *view, st
 	if owner != "" {
 		f.AssigneeID = owner // reps kept to their own customers see their own tasks
 	}
-	var names map[string]string
-	if d.Users, names, err = s.userNames(r); err != nil {
+	if d.Users, _, err = s.userNames(r); err != nil {
 		s.fail(w, r, v, err)
 		return
 	}
@@ -250,20 +250,14 @@ func (s *Server) renderTasks(w http.ResponseWriter, r *http.Request, v *view, st
 	if more {
 		d.NextURL = pageURL(d.Page + 1)
 	}
-	back := pageURL(d.Page)
-	lists := map[string]string{}
-	for _, t := range ts {
-		tv := s.taskRow(v, t, names, back)
-		if _, ok := lists[t.ListID]; !ok {
-			if l, err := s.Store.List(ctx, t.ListID); err == nil {
-				lists[t.ListID] = l.Name
-			}
-		}
-		tv.ListName = lists[t.ListID]
-		if failed != nil && failed.ID == t.ID {
+	if d.Tasks, err = s.taskViews(r, v, ts, pageURL(d.Page)); err != nil {
+		s.fail(w, r, v, err)
+		return
+	}
+	for i := range d.Tasks {
+		if tv := &d.Tasks[i]; failed != nil && failed.ID == tv.ID {
 			tv.Error, tv.Picked, tv.Notes = failed.Error, failed.Picked, failed.Notes
 		}
-		d.Tasks = append(d.Tasks, tv)
 	}
 	s.render(w, r, v, status, "tasks", "", d)
 }
@@ -288,13 +282,43 @@ func (s *Server) taskPage(r *http.Request, f store.TaskFilter, page int) ([]stor
 	return ts, more, nil
 }
 
-func (s *Server) taskRow(v *view, t store.Task, names map[string]string, back string) taskView {
-	tv := taskView{Task: t, Assignee: names[t.AssigneeID], Back: back}
-	if tv.Assignee == "" {
-		tv.Assignee = t.AssigneeID
+// taskViews makes rows of tasks: assignee and list named, overdue marked,
+// back is where their plain form posts return.
+func (s *Server) taskViews(r *http.Request, v *view, ts []store.Task, back string) ([]taskView, error) {
+	_, names, err := s.userNames(r)
+	if err != nil {
+		return nil, err
 	}
-	tv.Overdue = t.Status == store.TaskOpen && t.DueAt != nil && t.DueAt.Before(v.Now)
-	return tv
+	lists, err := s.Store.Lists(r.Context(), "")
+	if err != nil {
+		return nil, err
+	}
+	listName := make(map[string]string, len(lists))
+	for _, l := range lists {
+		listName[l.ID] = l.Name
+	}
+	out := make([]taskView, 0, len(ts))
+	for _, t := range ts {
+		tv := taskView{Task: t, Assignee: cmp.Or(names[t.AssigneeID], t.AssigneeID), ListName: listName[t.ListID], Back: back}
+		tv.Overdue = t.Status == store.TaskOpen && t.DueAt != nil && t.DueAt.Before(v.Now)
+		out = append(out, tv)
+	}
+	return out, nil
+}
+
+// renderTask renders one task's row (htmx swaps it in place), with the
+// error and input of a failed post when failed is set.
+func (s *Server) renderTask(w http.ResponseWriter, r *http.Request, v *view, t store.Task, back string, failed *taskView) {
+	tvs, err := s.taskViews(r, v, []store.Task{t}, back)
+	if err != nil {
+		s.fail(w, r, v, err)
+		return
+	}
+	tv := tvs[0]
+	if failed != nil {
+		tv.Error, tv.Picked, tv.Notes = failed.Error, failed.Picked, failed.Notes
+	}
+	s.render(w, r, v, http.StatusOK, "tasks", "tgt-task", tv)
 }
 
 // safeBack is where to return after a plain form post: one of our own
@@ -329,17 +353,7 @@ func (s *Server) recordTaskOutcome(w http.ResponseWriter, r *http.Request, v *vi
 				s.fail(w, r, v, err)
 				return
 			}
-			_, names, err := s.userNames(r)
-			if err != nil {
-				s.fail(w, r, v, err)
-				return
-			}
-			tv := s.taskRow(v, cur, names, back)
-			if l, err := s.Store.List(r.Context(), cur.ListID); err == nil {
-				tv.ListName = l.Name
-			}
-			tv.Error, tv.Picked, tv.Notes = failed.Error, outcome, notes
-			s.render(w, r, v, http.StatusOK, "tasks", "tgt-task", tv)
+			s.renderTask(w, r, v, cur, back, failed)
 			return
 		}
 		if u, perr := url.Parse(back); perr == nil && u.Path == "/tasks" {
@@ -349,16 +363,7 @@ func (s *Server) recordTaskOutcome(w http.ResponseWriter, r *http.Request, v *vi
 		return
 	}
 	if r.Header.Get("HX-Request") != "" {
-		_, names, err := s.userNames(r)
-		if err != nil {
-			s.fail(w, r, v, err)
-			return
-		}
-		tv := s.taskRow(v, t, names, back)
-		if l, err := s.Store.List(r.Context(), t.ListID); err == nil {
-			tv.ListName = l.Name
-		}
-		s.render(w, r, v, http.StatusOK, "tasks", "tgt-task", tv)
+		s.renderTask(w, r, v, t, back, nil)
 		return
 	}
 	s.flash(w, r, v.T("tgt.task.recorded", t.CustomerName, v.Outcome(t.Outcome)))
@@ -390,20 +395,12 @@ func (s *Server) renderCustomerTasks(w http.ResponseWriter, r *http.Request, v *
 		s.fail(w, r, v, err)
 		return
 	}
-	_, names, err := s.userNames(r)
-	if err != nil {
+	ts = slices.DeleteFunc(ts, func(t store.Task) bool { // not theirs to record (the rule RecordCustomerOutcome applies)
+		return v.P.Role == auth.Rep && t.AssigneeID != "" && t.AssigneeID != v.P.UserID
+	})
+	if d.Tasks, err = s.taskViews(r, v, ts, "/customers/"+d.CustomerID); err != nil {
 		s.fail(w, r, v, err)
 		return
-	}
-	for _, t := range ts {
-		if v.P.Role == auth.Rep && t.AssigneeID != "" && t.AssigneeID != v.P.UserID {
-			continue // not theirs to record (the rule RecordCustomerOutcome applies)
-		}
-		tv := s.taskRow(v, t, names, "/customers/"+d.CustomerID)
-		if l, err := s.Store.List(r.Context(), t.ListID); err == nil {
-			tv.ListName = l.Name
-		}
-		d.Tasks = append(d.Tasks, tv)
 	}
 	s.render(w, r, v, status, "tasks", "tgt-customer-tasks", d)
 }

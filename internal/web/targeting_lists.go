@@ -222,19 +222,13 @@ func (s *Server) renderListPage(w http.ResponseWriter, r *http.Request, v *view,
 		return
 	}
 	d.More = more
-	_, names, err := s.userNames(r)
-	if err != nil {
-		s.fail(w, r, v, err)
-		return
-	}
 	back := "/lists/" + l.ID
 	if d.Page > 0 {
 		back += "?" + url.Values{"page": {strconv.Itoa(d.Page)}}.Encode()
 	}
-	for _, t := range ts {
-		tv := s.taskRow(v, t, names, back)
-		tv.ListName = l.Name
-		d.Tasks = append(d.Tasks, tv)
+	if d.Tasks, err = s.taskViews(r, v, ts, back); err != nil {
+		s.fail(w, r, v, err)
+		return
 	}
 	s.render(w, r, v, status, "list", "", d)
 }
