@@ -116,7 +116,8 @@ func (s *Server) createSegment(w http.ResponseWriter, r *http.Request, v *view) 
 	f := segmentForm{Name: r.PostFormValue("name"), Rule: r.PostFormValue("rule"), Errors: map[string]string{}}
 	seg, err := s.Targeting.CreateSegment(r.Context(), v.P.Actor(), f.Name, f.Rule)
 	if err != nil {
-		if !segmentFormErrors(v, err, f.Rule, &f) {
+		var ok bool
+		if f.Problems, f.Errors, ok = ruleErrors(v, err, f.Rule); !ok {
 			s.fail(w, r, v, err)
 			return
 		}
@@ -127,27 +128,29 @@ func (s *Server) createSegment(w http.ResponseWriter, r *http.Request, v *view) 
 	http.Redirect(w, r, "/segments/"+seg.ID, http.StatusSeeOther)
 }
 
-// segmentFormErrors puts a validation error on the form: rule mistakes as
-// placed problems, the rest by field. It reports whether err was one.
-func segmentFormErrors(v *view, err error, rule string, f *segmentForm) bool {
-	e, ok := err.(*errs.Error)
-	if !ok || e.Kind != errs.Invalid {
-		return false
+// ruleErrors splits a validation error into the rule's mistakes, placed
+// on their lines, and messages for the form's other fields; ok is false
+// when err is not the user's input at fault.
+func ruleErrors(v *view, err error, rule string) (problems []ruleProblem, fields map[string]string, ok bool) {
+	var e *errs.Error
+	if !asErr(err, &e) || e.Kind != errs.Invalid {
+		return nil, nil, false
 	}
+	fields = map[string]string{}
 	for _, fe := range e.Fields {
 		switch strings.TrimPrefix(fe.Field, "body.") {
 		case "rule":
-			f.Problems = append(f.Problems, placeProblem(v, rule, fe))
+			problems = append(problems, placeProblem(v, rule, fe))
 		case "name":
-			f.Errors["name"] = v.T("seg.err.name")
+			fields["name"] = v.T("seg.err.name")
 		default:
-			f.Errors["form"] = v.Bilingual(fe.Message)
+			fields["form"] = v.Bilingual(fe.Message)
 		}
 	}
 	if len(e.Fields) == 0 {
-		f.Errors["form"] = v.Bilingual(e.Message)
+		fields["form"] = v.Bilingual(e.Message)
 	}
-	return true
+	return problems, fields, true
 }
 
 // placeProblem turns a rule error into a problem on its line. The message
@@ -170,48 +173,41 @@ func placeProblem(v *view, rule string, fe errs.FieldError) ruleProblem {
 }
 
 // previewSegment counts and lists a rule's first members (the fragment the
-// form shows as the rule changes).
+// form shows as the rule changes), or shows the rule's mistakes.
 func (s *Server) previewSegment(w http.ResponseWriter, r *http.Request, v *view) {
 	rule := r.PostFormValue("rule")
-	pv := &segmentPreview{}
-	status := http.StatusOK
-	if strings.TrimSpace(rule) == "" {
-		pv.Empty = true
-	} else {
-		owner, err := s.taskOwnerScope(r, v.P)
+	pv := &segmentPreview{Empty: strings.TrimSpace(rule) == ""}
+	if !pv.Empty {
+		owner, err := s.ownerScope(r, v.P)
 		if err != nil {
 			s.fail(w, r, v, err)
 			return
 		}
 		p, err := s.Targeting.PreviewRule(r.Context(), rule, owner)
 		if err != nil {
-			var f segmentForm
-			f.Errors = map[string]string{}
-			if !segmentFormErrors(v, err, rule, &f) {
+			problems, fields, ok := ruleErrors(v, err, rule)
+			if !ok {
 				s.fail(w, r, v, err)
 				return
 			}
-			pv.Problems = f.Problems
-			if len(pv.Problems) == 0 {
-				pv.Problems = []ruleProblem{{Message: f.Errors["form"]}}
+			if len(problems) == 0 { // only the rule is posted, so this is the rule too
+				problems = []ruleProblem{{Message: fields["form"]}}
 			}
-			status = http.StatusUnprocessableEntity
-		} else {
-			pv.Count, pv.Members = p.Count, p.Preview
+			pv.Problems = problems
 		}
+		pv.Count, pv.Members = p.Count, p.Preview
 	}
-	block := "preview"
-	if r.Header.Get("HX-Request") == "" {
-		// Without JavaScript the preview comes back as the whole form.
-		f := segmentForm{Name: r.PostFormValue("name"), Rule: rule, Errors: map[string]string{}, Preview: pv}
-		s.renderSegmentForm(w, r, v, status, f)
+	if r.Header.Get("HX-Request") != "" {
+		// htmx swaps only 2xx answers by default: the problems are the answer.
+		s.render(w, r, v, http.StatusOK, "segment-new", "preview", segmentForm{Preview: pv})
 		return
 	}
-	if status != http.StatusOK {
-		// htmx swaps only 2xx answers by default; the problems are the answer.
-		status = http.StatusOK
+	// Without JavaScript the preview comes back as the whole form.
+	status := http.StatusOK
+	if pv.Problems != nil {
+		status = http.StatusUnprocessableEntity
 	}
-	s.render(w, r, v, status, "segment-new", block, segmentForm{Preview: pv})
+	s.renderSegmentForm(w, r, v, status, segmentForm{Name: r.PostFormValue("name"), Rule: rule, Errors: map[string]string{}, Preview: pv})
 }
 
 // segmentData is a segment's page.
@@ -235,7 +231,7 @@ func (s *Server) segmentPage(w http.ResponseWriter, r *http.Request, v *view) {
 		s.fail(w, r, v, err)
 		return
 	}
-	owner, err := s.taskOwnerScope(r, v.P)
+	owner, err := s.ownerScope(r, v.P)
 	if err != nil {
 		s.fail(w, r, v, err)
 		return

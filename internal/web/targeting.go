@@ -67,10 +67,10 @@ func (s *Server) withTargeting(h func(http.ResponseWriter, *http.Request, *view)
 	}
 }
 
-// taskOwnerScope is the assignee a rep's task lists are limited to when
-// the workspace keeps reps to their own customers ("" otherwise): the
-// customer list's rule, as the API's ownerScope applies it to tasks.
-func (s *Server) taskOwnerScope(r *http.Request, p auth.Principal) (string, error) {
+// ownerScope is the owner a rep is limited to when the workspace keeps
+// reps to their own customers ("" otherwise): the customer list's rule,
+// applied as the API's ownerScope to tasks, segment members and previews.
+func (s *Server) ownerScope(r *http.Request, p auth.Principal) (string, error) {
 	f, _, err := s.filter(r, p, listQuery{}, 1)
 	return f.OwnerID, err
 }
@@ -220,7 +220,7 @@ func (s *Server) renderTasks(w http.ResponseWriter, r *http.Request, v *view, st
 	if d.Status == "all" {
 		f.Status = ""
 	}
-	owner, err := s.taskOwnerScope(r, v.P)
+	owner, err := s.ownerScope(r, v.P)
 	if err != nil {
 		s.fail(w, r, v, err)
 		return

@@ -208,7 +208,7 @@ func (s *Server) renderListPage(w http.ResponseWriter, r *http.Request, v *view,
 	d.Page, _ = strconv.Atoi(r.URL.Query().Get("page"))
 	d.Page = max(d.Page, 0)
 	f := store.TaskFilter{ListID: l.ID}
-	owner, err := s.taskOwnerScope(r, v.P)
+	owner, err := s.ownerScope(r, v.P)
 	if err != nil {
 		s.fail(w, r, v, err)
 		return
