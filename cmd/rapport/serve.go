@@ -77,11 +77,7 @@ func serve(ctx context.Context, s *store.Store, cfg serveConfig) error {
 	s.OnChange(live.Notify)
 	go live.Run(ctx)
 	a.Targeting = &targeting.Service{Store: s, Live: live, Region: cfg.region}
-	hooks := &webhook.Worker{Store: s, Log: cfg.log} // segment entries and exits to subscribers' URLs
-	if s.Dialect() == store.Postgres {
-		hooks.Grace = 5 * time.Second // see webhook.Worker.Grace
-	}
-	go hooks.Run(ctx)
+	go (&webhook.Worker{Store: s, Log: cfg.log}).Run(ctx) // segment entries and exits to subscribers' URLs
 	a.Register(mux)
 	ingest.New(ctx, s, ingest.Options{Log: cfg.log, Region: cfg.region}).Register(mux) // /v1/* tracking API and /t.js
 	a.MountOps(mux, reg)

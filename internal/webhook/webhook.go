@@ -60,7 +60,14 @@ const (
 	MaxFailures = 30
 	maxBackoff  = time.Hour
 	timeout     = 10 * time.Second
+	// PostgreSQLGrace: on PostgreSQL a sequence number is taken before its
+	// transaction commits, so a lower number can become visible after a
+	// higher one; waiting a few seconds keeps the cursor from passing it.
+	PostgreSQLGrace = 5 * time.Second
 )
+
+// defaultClient sends deliveries when the worker has no client of its own.
+var defaultClient = &http.Client{Timeout: timeout}
 
 // Event is one entry or exit as delivered.
 type Event struct {
@@ -175,10 +182,8 @@ type Worker struct {
 	Client *http.Client
 	// Every is how often the worker looks for new events; zero means 1 s.
 	Every time.Duration
-	// Grace holds back events younger than this. On PostgreSQL a sequence
-	// number is taken before its transaction commits, so a lower number
-	// can become visible after a higher one; waiting a few seconds keeps
-	// the cursor from passing it. SQLite has one writer and needs none.
+	// Grace holds back events younger than this; zero means PostgreSQLGrace
+	// on PostgreSQL and none on SQLite, which has one writer.
 	Grace time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -195,7 +200,14 @@ func (w *Worker) client() *http.Client {
 	if w.Client != nil {
 		return w.Client
 	}
-	return &http.Client{Timeout: timeout}
+	return defaultClient
+}
+
+func (w *Worker) grace() time.Duration {
+	if w.Grace == 0 && w.Store.Dialect() == store.Postgres {
+		return PostgreSQLGrace
+	}
+	return w.Grace
 }
 
 func (w *Worker) log() *slog.Logger {
@@ -256,8 +268,8 @@ func (w *Worker) Tick(ctx context.Context) error {
 // waiting.
 func (w *Worker) deliverNext(ctx context.Context, h *store.Webhook, names map[string]string) (bool, error) {
 	var until time.Time
-	if w.Grace > 0 {
-		until = w.now().Add(-w.Grace)
+	if g := w.grace(); g > 0 {
+		until = w.now().Add(-g)
 	}
 	evs, err := w.Store.MembershipEventsAfter(ctx, h.Cursor, until, BatchSize)
 	if err != nil || len(evs) == 0 {
@@ -275,10 +287,11 @@ func (w *Worker) deliverNext(ctx context.Context, h *store.Webhook, names map[st
 		}
 		name, ok := names[e.SegmentID]
 		if !ok {
-			if g, err := w.Store.Segment(ctx, e.SegmentID); err == nil {
-				name = g.Name
+			g, err := w.Store.Segment(ctx, e.SegmentID)
+			if err != nil && errs.KindOf(err) != errs.NotFound { // a deleted segment keeps its id, loses its name
+				return false, err
 			}
-			names[e.SegmentID] = name
+			name, names[e.SegmentID] = g.Name, g.Name
 		}
 		p.Events = append(p.Events, Event{ID: "mse_" + strconv.FormatInt(e.Seq, 10), Type: typ, CreatedAt: e.At,
 			Data: EventData{SegmentID: e.SegmentID, SegmentName: name, CustomerID: e.CustomerID}})

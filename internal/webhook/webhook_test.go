@@ -113,7 +113,8 @@ func TestEntriesAndExitsAreDeliveredSignedAndInOrder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w := &webhook.Worker{Store: f.st}
+			// A minute on, so PostgreSQL's grace period has passed.
+			w := &webhook.Worker{Store: f.st, Now: func() time.Time { return time.Now().Add(time.Minute) }}
 			f.tag(t, f.ids[0], "vip")
 			f.tag(t, f.ids[1], "vip")
 			f.tag(t, f.ids[0])
@@ -179,7 +180,7 @@ func TestAFailingReceiverIsRetriedWithBackoffAndLosesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			clock := time.Now().UTC()
+			clock := time.Now().UTC().Add(time.Minute) // past PostgreSQL's grace period
 			w := &webhook.Worker{Store: f.st, Now: func() time.Time { return clock }}
 			f.tag(t, f.ids[0], "vip")
 			f.tag(t, f.ids[0]) // a "left" event this subscription did not ask for
@@ -224,6 +225,46 @@ func TestAFailingReceiverIsRetriedWithBackoffAndLosesNothing(t *testing.T) {
 			ds, _ := f.st.WebhookDeliveries(ctx, h.ID, 10)
 			if len(ds) != 3 || ds[0].Status != 200 || ds[1].Status != 503 || ds[2].Status != 500 || ds[2].Error == "" {
 				t.Fatalf("delivery record %+v", ds)
+			}
+		})
+	}
+}
+
+func TestYoungEventsWaitOutTheGracePeriod(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newFixture(t, e)
+			rcv := newReceiver(t)
+			if _, err := webhook.Create(ctx, f.st, store.SystemActor, webhook.Spec{URL: rcv.srv.URL}); err != nil {
+				t.Fatal(err)
+			}
+			f.tag(t, f.ids[0], "vip")
+			clock := time.Now()
+			w := &webhook.Worker{Store: f.st, Now: func() time.Time { return clock }}
+			if e.Store.Dialect() == store.Postgres {
+				// The default on PostgreSQL: a just-logged event waits.
+				if err := w.Tick(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if bodies, _ := rcv.got(); len(bodies) != 0 {
+					t.Fatalf("delivered inside PostgreSQL's grace period")
+				}
+			}
+			w.Grace = time.Hour
+			clock = clock.Add(time.Minute)
+			if err := w.Tick(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if bodies, _ := rcv.got(); len(bodies) != 0 {
+				t.Fatalf("delivered inside an hour's grace")
+			}
+			clock = clock.Add(2 * time.Hour)
+			if err := w.Tick(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if bodies, _ := rcv.got(); len(bodies) != 1 {
+				t.Fatalf("%d deliveries after the grace period, want 1", len(bodies))
 			}
 		})
 	}
