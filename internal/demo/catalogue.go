@@ -114,3 +114,48 @@ func (it item) inSeason(m time.Month) bool {
 		return m >= from || m <= to
 	}
 }
+
+// pairs are things customers buy together, by English name: when the
+// first goes on an order, the second joins it with probability p.
+var pairs = []struct {
+	first, second string
+	p             float64
+}{
+	{"Pour-over Coffee Kit", "Ethiopia Yirgacheffe Beans 250g", 0.7},
+	{"Electric Toothbrush", "Toothbrush Heads, 4-pack", 0.6},
+	{"Ceramic Tea Set", "West Lake Longjing, pre-Qingming 250g", 0.5},
+	{"Tsingtao Beer, 24 cans", "Spicy Beef Jerky 250g", 0.45},
+	{"Amino Acid Facial Cleanser", "Hydrating Sheet Masks, 20 pcs", 0.45},
+	{"Silicone-free Shampoo 750ml", "Scented Body Wash 500ml", 0.5},
+	{"Wireless Earbuds", "Power Bank 20000mAh", 0.4},
+	{"Yunnan Arabica Beans 500g", "Drip Bag Coffee, 30 bags", 0.35},
+	{"Daily Mixed Nuts, 30 packs", "Dried Mango 500g", 0.35},
+	{"Jasmine Green Tea 100g", "Insulated Bottle 500ml", 0.3},
+}
+
+// companion is what joins product k on an order (with = -1 for none).
+type companion struct {
+	with int
+	p    float64
+}
+
+// companions[k] is product k's companion.
+var companions = func() []companion {
+	index := map[string]int{}
+	for i, it := range catalogue {
+		index[it.En] = i
+	}
+	out := make([]companion, len(catalogue))
+	for i := range out {
+		out[i].with = -1
+	}
+	for _, pr := range pairs {
+		a, ok1 := index[pr.first]
+		b, ok2 := index[pr.second]
+		if !ok1 || !ok2 {
+			panic("demo: pair names a product not in the catalogue: " + pr.first + " / " + pr.second)
+		}
+		out[a] = companion{with: b, p: pr.p}
+	}
+	return out
+}()

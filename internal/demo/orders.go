@@ -113,37 +113,11 @@ func (b *builder) order(p *profile, t float64) {
 		if k < 0 {
 			continue
 		}
-		it, pr := catalogue[k], b.d.Products[k]
-		var q int
-		if p.org {
-			q = max(1, int(math.Round(g.lognormal(math.Log(p.qty), 0.45))))
-			if it.Price >= 1000 {
-				q = max(1, q/4)
-			}
-		} else {
-			q = 1 + g.poisson(0.35*p.qty)
-			if it.Price >= 1000 {
-				q = 1 + g.IntN(2)
-			}
-		}
-		price, cost := int64(math.Round(it.Price*100)), int64(math.Round(pr.UnitCost*100))
-		name := it.Zh
-		if p.abroad {
-			price = int64(math.Round(it.Price/usdRate))*100 - 1
-			cost = int64(math.Round(pr.UnitCost / usdRate * 100))
-			name = it.En
-		}
-		if j := slices.IndexFunc(o.Items, func(x customer.OrderItem) bool { return x.ProductID == pr.ID }); j >= 0 {
-			o.Items[j].Quantity += float64(q)
-		} else {
-			o.Items = append(o.Items, customer.OrderItem{
-				ProductID: pr.ID, SKU: pr.SKU, Name: name, Category: pr.Category,
-				Price: float64(price) / 100, Quantity: float64(q), UnitCost: float64(cost) / 100,
-			})
-		}
-		cents += price * int64(q)
-		if !slices.Contains(p.bought, k) {
-			p.bought = append(p.bought, k)
+		cents += b.addLine(p, &o, k)
+		// Things bought together (a pour-over kit and beans, a toothbrush
+		// and its heads) give the basket analysis real rules to find.
+		if c := companions[k]; c.with >= 0 && catalogue[c.with].inSeason(at.Month()) && g.chance(c.p) {
+			cents += b.addLine(p, &o, c.with)
 		}
 	}
 	b.scratch = o.Items[:0]
@@ -169,6 +143,44 @@ func (b *builder) order(p *profile, t float64) {
 	}
 	p.orders = append(p.orders, len(b.d.Orders))
 	b.d.Orders = append(b.d.Orders, o)
+}
+
+// addLine puts product k on order o (adding to its line when it is there
+// already) and returns what the line adds, in cents.
+func (b *builder) addLine(p *profile, o *customer.Order, k int) int64 {
+	g := b.g
+	it, pr := catalogue[k], b.d.Products[k]
+	var q int
+	if p.org {
+		q = max(1, int(math.Round(g.lognormal(math.Log(p.qty), 0.45))))
+		if it.Price >= 1000 {
+			q = max(1, q/4)
+		}
+	} else {
+		q = 1 + g.poisson(0.35*p.qty)
+		if it.Price >= 1000 {
+			q = 1 + g.IntN(2)
+		}
+	}
+	price, cost := int64(math.Round(it.Price*100)), int64(math.Round(pr.UnitCost*100))
+	name := it.Zh
+	if p.abroad {
+		price = int64(math.Round(it.Price/usdRate))*100 - 1
+		cost = int64(math.Round(pr.UnitCost / usdRate * 100))
+		name = it.En
+	}
+	if j := slices.IndexFunc(o.Items, func(x customer.OrderItem) bool { return x.ProductID == pr.ID }); j >= 0 {
+		o.Items[j].Quantity += float64(q)
+	} else {
+		o.Items = append(o.Items, customer.OrderItem{
+			ProductID: pr.ID, SKU: pr.SKU, Name: name, Category: pr.Category,
+			Price: float64(price) / 100, Quantity: float64(q), UnitCost: float64(cost) / 100,
+		})
+	}
+	if !slices.Contains(p.bought, k) {
+		p.bought = append(p.bought, k)
+	}
+	return price * int64(q)
 }
 
 // keepItems copies an order's lines out of the scratch buffer into a
