@@ -79,7 +79,8 @@ func serve(ctx context.Context, s *store.Store, cfg serveConfig) error {
 	a.Targeting = &targeting.Service{Store: s, Live: live, Region: cfg.region}
 	go (&webhook.Worker{Store: s, Log: cfg.log}).Run(ctx) // segment entries and exits to subscribers' URLs
 	a.Register(mux)
-	ingest.New(ctx, s, ingest.Options{Log: cfg.log, Region: cfg.region}).Register(mux) // /v1/* tracking API and /t.js
+	tracking := ingest.New(ctx, s, ingest.Options{Log: cfg.log, Region: cfg.region})
+	tracking.Register(mux) // /v1/* tracking API and /t.js
 	a.MountOps(mux, reg)
 	ui, err := web.New(s, a.Auth, cfg.log, cfg.region)
 	if err != nil {
@@ -121,6 +122,7 @@ func serve(ctx context.Context, s *store.Store, cfg serveConfig) error {
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-tracking.Stopped() // the applier finishes its batch (and drains a few seconds) before the store closes
 	return nil
 }
 

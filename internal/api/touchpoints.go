@@ -40,6 +40,16 @@ type sourceOutput struct {
 	Body store.Source
 }
 
+type ingestStatusOutput struct {
+	Body store.QueueStatus
+}
+
+type ingestRetryOutput struct {
+	Body struct {
+		Requeued int `json:"requeued" doc:"failed requests put back in line"`
+	}
+}
+
 type orderInput struct {
 	Body struct {
 		CustomerID string               `json:"customer_id,omitempty" doc:"The customer; or give identities to resolve (and create) one"`
@@ -154,6 +164,25 @@ func (s *Server) registerTouchpoints(api huma.API) {
 				return nil, s.problem(ctx, err)
 			}
 			return &sourceOutput{Body: src}, nil
+		})
+
+	huma.Register(api, op("ingest-status", http.MethodGet, "/api/v1/ingest", "Tracking requests accepted and not yet applied, and those that failed", auth.ManageSettings, "tracking"),
+		func(ctx context.Context, _ *struct{}) (*ingestStatusOutput, error) {
+			st, err := s.Store.IngestQueueStatus(ctx)
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			return &ingestStatusOutput{Body: st}, nil
+		})
+	huma.Register(api, op("ingest-retry", http.MethodPost, "/api/v1/ingest/retry", "Put every failed tracking request back in line to be applied again", auth.ManageSettings, "tracking"),
+		func(ctx context.Context, _ *struct{}) (*ingestRetryOutput, error) {
+			n, err := s.Store.RetryFailedQueued(ctx)
+			if err != nil {
+				return nil, s.problem(ctx, err)
+			}
+			out := &ingestRetryOutput{}
+			out.Body.Requeued = n
+			return out, nil
 		})
 
 	order := op("create-order", http.MethodPost, "/api/v1/orders", "Record an order (idempotent on source and order_id)", auth.WriteEvents, "orders")

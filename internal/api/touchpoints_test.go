@@ -33,6 +33,25 @@ func TestSourcesAreAdminOnlyAndRevocable(t *testing.T) {
 	})
 }
 
+func TestIngestQueueStatusAndRetryAreAdminOnly(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e *env) {
+		if r := e.do(auth.Manager, http.MethodGet, "/api/v1/ingest", nil); r.status != http.StatusForbidden {
+			t.Fatalf("manager read the ingest queue: %d", r.status)
+		}
+		r := e.do(auth.Admin, http.MethodGet, "/api/v1/ingest", nil)
+		body := r.json(t)
+		if r.status != http.StatusOK || body["requests"] != 0.0 || body["events"] != 0.0 || body["failed"] == nil {
+			t.Fatalf("ingest status: %d %s", r.status, r.body)
+		}
+		if r := e.do(auth.Manager, http.MethodPost, "/api/v1/ingest/retry", nil); r.status != http.StatusForbidden {
+			t.Fatalf("manager retried: %d", r.status)
+		}
+		if r := e.do(auth.Admin, http.MethodPost, "/api/v1/ingest/retry", nil); r.status != http.StatusOK || r.json(t)["requeued"] != 0.0 {
+			t.Fatalf("retry: %d %s", r.status, r.body)
+		}
+	})
+}
+
 func TestOrdersResolveByIdentityAndAreIdempotent(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e *env) {
 		order := map[string]any{"identities": []any{map[string]any{"type": "phone", "value": "138 0013 8000"}}, "name": "张伟",

@@ -3,9 +3,13 @@
 // send to Rapport unchanged), its write keys, the group-commit writer that
 // makes a 200 mean "committed", and the first-party JS tracker /t.js.
 //
-// It validates and converts messages; identity resolution, stats and
-// storage happen in the store, in one transaction per commit group. It
-// does not serve the REST API (internal/api does).
+// A request is validated and converted at the door, then accepted into the
+// store's ingest queue (a group commit shared by concurrent requests); the
+// 200 follows that commit, so an acknowledged event survives a crash. The
+// applier then resolves identities and stores events, orders and profile
+// stats for many requests per transaction, usually within milliseconds
+// (Flush waits for it). The package does not serve the REST API
+// (internal/api does).
 package ingest
 
 import (
@@ -29,34 +33,68 @@ import (
 
 // Service serves the tracking endpoints.
 type Service struct {
-	store  *store.Store
-	log    *slog.Logger
-	region string
-	w      *writer
-	now    func() time.Time
+	store   *store.Store
+	log     *slog.Logger
+	region  string
+	accept  *acceptor
+	apply   *applier
+	backlog *backlog
+	now     func() time.Time
 }
 
 // Options tune a Service.
 type Options struct {
 	Log    *slog.Logger
 	Region string // default phone region for traits.phone
-	// MaxGroup caps the events committed in one transaction; 0 means 4,000.
+	// MaxGroup caps the events applied in one transaction; 0 means 10,000.
 	MaxGroup int
+	// MaxBacklog caps the events accepted but not yet applied; senders
+	// wait while it is full. 0 means 100,000.
+	MaxBacklog int
 }
 
-// New returns a Service whose writer runs until ctx is done; requests
-// still queued then are answered 503 (not committed), never 200.
+// New returns a Service whose acceptor and applier run until ctx is done;
+// requests still waiting to be accepted then are answered 503 (not
+// committed), never 200. The applier goes on for a few seconds applying
+// what was accepted; anything left stays queued for the next start.
 func New(ctx context.Context, s *store.Store, opts Options) *Service {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if opts.MaxGroup <= 0 {
-		opts.MaxGroup = 4000
+		opts.MaxGroup = 10_000
 	}
-	w := newWriter(s, opts.Log, opts.MaxGroup)
-	go w.run(ctx)
-	return &Service{store: s, log: opts.Log, region: opts.Region, w: w, now: time.Now}
+	if opts.MaxBacklog <= 0 {
+		opts.MaxBacklog = 100_000
+	}
+	b := newBacklog(opts.MaxBacklog)
+	acc := newAcceptor(s, opts.Log, b)
+	app := &applier{store: s, log: opts.Log, max: opts.MaxGroup, backlog: b, wake: make(chan struct{}, 1), stopped: make(chan struct{})}
+	go acc.run(ctx)
+	go app.run(ctx)
+	return &Service{store: s, log: opts.Log, region: opts.Region, accept: acc, apply: app, backlog: b, now: time.Now}
 }
+
+// Flush waits until every request this Service acknowledged before the
+// call has been applied (or set aside as failed), or ctx is done.
+func (sv *Service) Flush(ctx context.Context) error {
+	sv.apply.notify()
+	_, chs := sv.backlog.snapshot()
+	for _, ch := range chs {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-sv.apply.stopped:
+			return errStopped
+		}
+	}
+	return nil
+}
+
+// Stopped is closed when the applier has stopped (after ctx is done and
+// the drain that follows).
+func (sv *Service) Stopped() <-chan struct{} { return sv.apply.stopped }
 
 // Register mounts /v1/{identify,track,page,screen,group,alias,batch} and /t.js.
 func (sv *Service) Register(mux *http.ServeMux) {
@@ -205,20 +243,27 @@ func (sv *Service) handle(typ string) http.HandlerFunc {
 			fail(w, http.StatusBadRequest, fmt.Sprintf("%d of %d messages are invalid; nothing was stored", len(bad), len(raws)), bad...)
 			return
 		}
-		if err := sv.w.submit(r.Context(), events); err != nil {
+		q, err := store.NewQueuedRequest(src.ID, events)
+		if err != nil {
+			sv.log.ErrorContext(r.Context(), "encode events", "err", err)
+			fail(w, http.StatusInternalServerError, "internal error; nothing was acknowledged, retry")
+			return
+		}
+		if err := sv.backlog.reserve(r.Context(), len(events)); err != nil {
+			fail(w, http.StatusServiceUnavailable, "the server is busy applying earlier events; nothing was acknowledged, retry")
+			return
+		}
+		if _, err := sv.accept.submit(q); err != nil {
+			sv.backlog.unreserve(len(events))
 			if errors.Is(err, errStopped) {
 				fail(w, http.StatusServiceUnavailable, "the server is shutting down; retry")
 				return
 			}
-			var e *errs.Error
-			if errors.As(err, &e) {
-				fail(w, http.StatusBadRequest, e.Error())
-				return
-			}
-			sv.log.ErrorContext(r.Context(), "store events", "err", err)
+			sv.log.ErrorContext(r.Context(), "accept events", "err", err)
 			fail(w, http.StatusInternalServerError, "internal error; nothing was acknowledged, retry")
 			return
 		}
+		sv.apply.notify()
 		writeJSON(w, http.StatusOK, map[string]any{"success": true})
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 type server struct {
 	url   string
+	svc   *ingest.Service
 	store *store.Store
 	src   store.Source
 	key   string
@@ -30,14 +31,15 @@ func newServer(t *testing.T, e storetest.Engine) *server {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	mux := http.NewServeMux()
-	ingest.New(ctx, e.Store, ingest.Options{Region: "CN"}).Register(mux)
+	svc := ingest.New(ctx, e.Store, ingest.Options{Region: "CN"})
+	svc.Register(mux)
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
 	src, key, err := ingest.CreateSource(ctx, e.Store, store.Actor{ID: "test", Kind: "system"}, "web")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &server{url: ts.URL, store: e.Store, src: src, key: key}
+	return &server{url: ts.URL, svc: svc, store: e.Store, src: src, key: key}
 }
 
 func (s *server) post(t *testing.T, path, key string, body any) (int, map[string]any) {
@@ -62,6 +64,10 @@ func (s *server) post(t *testing.T, path, key string, body any) (int, map[string
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
+	// Read what was acknowledged: wait until the applier has stored it.
+	if err := s.svc.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	var out map[string]any
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatalf("%s answered %d with non-JSON %q", path, res.StatusCode, raw)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rapportcrm/rapport/internal/ingest"
 	"github.com/rapportcrm/rapport/internal/store"
 	"github.com/rapportcrm/rapport/internal/storetest"
 )
@@ -177,6 +178,11 @@ func killAndCheck(t *testing.T, bin string, dbArgs []string, cfg store.Config) {
 		t.Fatalf("reopen after kill -9: %v", err)
 	}
 	defer s.Close()
+	// What was acknowledged is in the queue or already applied; apply the
+	// rest as the next start would.
+	if err := ingest.Drain(context.Background(), s, nil); err != nil {
+		t.Fatalf("drain the queue after kill -9: %v", err)
+	}
 	srcs, err := s.Sources(context.Background())
 	if err != nil || len(srcs) != 1 {
 		t.Fatalf("sources %v %v", srcs, err)

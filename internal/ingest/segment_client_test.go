@@ -66,6 +66,9 @@ func TestSegmentGoClientLandsOnOneProfile(t *testing.T) {
 				t.Fatalf("client reported %d ok of %d, failures %v", cb.ok, len(msgs), cb.failures)
 			}
 			ctx := context.Background()
+			if err := s.svc.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
 			c := customerOf(t, e.Store, customer.Identity{Type: customer.IdentityExternalID, Source: "web", Value: "user-7"})
 			c, err = e.Store.Customer(ctx, c.ID)
 			if err != nil {

@@ -8,65 +8,70 @@ import (
 	"github.com/rapportcrm/rapport/internal/store"
 )
 
-// errStopped answers requests the writer will not commit.
+// errStopped answers requests the server will not accept any more.
 var errStopped = errors.New("ingest: writer stopped")
 
-// writer is a group commit: requests queue up while a transaction runs,
-// and the next transaction takes all of them (up to max events), so many
-// concurrent requests share one commit. Each request learns the outcome
-// of its own commit; only then is it answered.
-type writer struct {
+// acceptor is a group commit into the ingest queue: requests queue up
+// while a transaction runs, and the next transaction takes all of them, so
+// many concurrent requests share one commit. Each request learns the
+// outcome of its own commit; only then is it answered.
+type acceptor struct {
 	store   *store.Store
 	log     *slog.Logger
-	max     int
+	backlog *backlog
 	in      chan *request
 	stopped chan struct{}
 }
 
 type request struct {
-	events []store.Event
-	done   chan error
+	q    store.QueuedRequest
+	seq  int64
+	done chan error
 }
 
-func newWriter(s *store.Store, log *slog.Logger, max int) *writer {
-	return &writer{store: s, log: log, max: max, in: make(chan *request, 256), stopped: make(chan struct{})}
+// maxAcceptGroup caps the requests accepted in one transaction.
+const maxAcceptGroup = 256
+
+func newAcceptor(s *store.Store, log *slog.Logger, b *backlog) *acceptor {
+	return &acceptor{store: s, log: log, backlog: b, in: make(chan *request, maxAcceptGroup), stopped: make(chan struct{})}
 }
 
-// submit queues events and waits until they are committed or failed.
-func (w *writer) submit(ctx context.Context, events []store.Event) error {
-	r := &request{events: events, done: make(chan error, 1)}
+// submit queues a request and waits until it is committed or failed; it
+// returns the request's sequence number in the ingest queue.
+func (a *acceptor) submit(q store.QueuedRequest) (int64, error) {
+	r := &request{q: q, done: make(chan error, 1)}
 	select {
-	case w.in <- r:
-	case <-w.stopped:
-		return errStopped
+	case a.in <- r:
+	case <-a.stopped:
+		return 0, errStopped
 	}
 	// The commit goes ahead even if the client leaves: it was queued.
 	select {
 	case err := <-r.done:
-		return err
-	case <-w.stopped:
+		return r.seq, err
+	case <-a.stopped:
 		select {
 		case err := <-r.done:
-			return err
+			return r.seq, err
 		default:
-			return errStopped
+			return 0, errStopped
 		}
 	}
 }
 
 // run commits groups until ctx is done, then commits what is already
 // queued and stops.
-func (w *writer) run(ctx context.Context) {
-	defer close(w.stopped)
+func (a *acceptor) run(ctx context.Context) {
+	defer close(a.stopped)
 	for {
 		select {
-		case r := <-w.in:
-			w.commit(w.gather(r))
+		case r := <-a.in:
+			a.commit(a.gather(r))
 		case <-ctx.Done():
 			for {
 				select {
-				case r := <-w.in:
-					w.commit(w.gather(r))
+				case r := <-a.in:
+					a.commit(a.gather(r))
 				default:
 					return
 				}
@@ -75,15 +80,13 @@ func (w *writer) run(ctx context.Context) {
 	}
 }
 
-// gather takes r and whatever else is queued, up to max events.
-func (w *writer) gather(r *request) []*request {
+// gather takes r and whatever else is queued, up to maxAcceptGroup.
+func (a *acceptor) gather(r *request) []*request {
 	group := []*request{r}
-	n := len(r.events)
-	for n < w.max {
+	for len(group) < maxAcceptGroup {
 		select {
-		case more := <-w.in:
+		case more := <-a.in:
 			group = append(group, more)
-			n += len(more.events)
 		default:
 			return group
 		}
@@ -91,38 +94,42 @@ func (w *writer) gather(r *request) []*request {
 	return group
 }
 
-// commit stores a group in one transaction. If it fails, each request is
-// retried alone, so one request's problem (or a race with another writer
-// on the same identities) fails only that request.
-func (w *writer) commit(group []*request) {
+// commit accepts a group in one transaction. If that fails, each request
+// is tried alone, so one request's problem fails only that request.
+func (a *acceptor) commit(group []*request) {
 	ctx := context.Background() // a queued request is committed even if its client left
-	if len(group) == 1 {
-		group[0].done <- w.store1(ctx, group[0].events)
-		return
+	qs := make([]store.QueuedRequest, len(group))
+	for i, r := range group {
+		qs[i] = r.q
 	}
-	var all []store.Event
-	for _, r := range group {
-		all = append(all, r.events...)
+	// Registered under the backlog's lock before the applier can settle
+	// them: it must find them pending.
+	a.backlog.mu.Lock()
+	seqs, err := a.store.EnqueueRequests(ctx, qs)
+	if err == nil {
+		for i, r := range group {
+			a.backlog.add(seqs[i], r.q.Events)
+		}
 	}
-	if _, err := w.store.IngestEvents(ctx, all); err == nil {
-		for _, r := range group {
+	a.backlog.mu.Unlock()
+	if err == nil {
+		for i, r := range group {
+			r.seq = seqs[i]
 			r.done <- nil
 		}
 		return
-	} else {
-		w.log.Warn("group commit failed; retrying its requests one by one", "requests", len(group), "err", err)
+	}
+	if len(group) > 1 {
+		a.log.Warn("accepting a group failed; trying its requests one by one", "requests", len(group), "err", err)
 	}
 	for _, r := range group {
-		r.done <- w.store1(ctx, r.events)
+		a.backlog.mu.Lock()
+		seqs, err := a.store.EnqueueRequests(ctx, []store.QueuedRequest{r.q})
+		if err == nil {
+			r.seq = seqs[0]
+			a.backlog.add(r.seq, r.q.Events)
+		}
+		a.backlog.mu.Unlock()
+		r.done <- err
 	}
-}
-
-// store1 commits one request, retrying once: a concurrent writer (an API
-// call creating the same identity) can make the first attempt conflict.
-func (w *writer) store1(ctx context.Context, events []store.Event) error {
-	_, err := w.store.IngestEvents(ctx, events)
-	if err != nil {
-		_, err = w.store.IngestEvents(ctx, events)
-	}
-	return err
 }

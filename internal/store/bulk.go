@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/rapportcrm/rapport/internal/customer"
 )
@@ -192,7 +195,17 @@ func (s *Store) RecomputeStats(ctx context.Context) error {
 // fixed-size multi-row statements (64, then 8, then 1 row), each prepared
 // once per call, so SQLite parses three small statements instead of one
 // whose size changes with every commit group.
+//
+// On PostgreSQL the rows go as one text array per column through unnest,
+// when every value has a text form (insertUnnest): one statement and one
+// round trip for any number of rows, which the server parses and plans
+// once.
 func insertChunked(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string) error {
+	if !tx.rewrite && len(rows) > 1 {
+		if ok, err := insertUnnest(ctx, tx, table, cols, rows, suffix); ok || err != nil {
+			return err
+		}
+	}
 	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
 	for _, size := range []int{64, 8, 1} {
 		if len(rows) < size {
@@ -226,4 +239,122 @@ func insertChunked(ctx context.Context, tx *Tx, table string, cols []string, row
 		stmt.Close()
 	}
 	return nil
+}
+
+// pgColumnTypes caches "table.column" → PostgreSQL type, read from the
+// catalog once per process: every PostgreSQL store runs the same
+// migrations, so the types do not depend on the schema.
+var pgColumnTypes sync.Map
+
+func columnTypes(ctx context.Context, tx *Tx, table string, cols []string) ([]string, error) {
+	types := make([]string, len(cols))
+	missing := false
+	for i, c := range cols {
+		t, ok := pgColumnTypes.Load(table + "." + c)
+		if !ok {
+			missing = true
+			break
+		}
+		types[i] = t.(string)
+	}
+	if !missing {
+		return types, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+		WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`, table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return nil, err
+		}
+		pgColumnTypes.Store(table+"."+name, typ)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i, c := range cols {
+		t, ok := pgColumnTypes.Load(table + "." + c)
+		if !ok {
+			return nil, fmt.Errorf("no column %s.%s", table, c)
+		}
+		types[i] = t.(string)
+	}
+	return types, nil
+}
+
+// insertUnnest inserts rows on PostgreSQL as
+// INSERT … SELECT CAST(u.cN AS type) … FROM unnest($1::text[], …) AS u.
+// It reports false (inserting nothing) when a value has no plain text
+// form or a column is an array, and the caller falls back to VALUES.
+func insertUnnest(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string) (bool, error) {
+	types, err := columnTypes(ctx, tx, table, cols)
+	if err != nil {
+		return false, err
+	}
+	for _, t := range types {
+		if strings.HasSuffix(t, "[]") {
+			return false, nil
+		}
+	}
+	arrays := make([][]*string, len(cols))
+	texts := make([]string, len(rows)*len(cols)) // one backing store for the pointers
+	for c := range cols {
+		arrays[c] = make([]*string, len(rows))
+	}
+	for r, row := range rows {
+		for c, v := range row {
+			k := r*len(cols) + c
+			switch x := v.(type) {
+			case nil:
+				continue
+			case string:
+				texts[k] = x
+			case int:
+				texts[k] = strconv.Itoa(x)
+			case int32:
+				texts[k] = strconv.FormatInt(int64(x), 10)
+			case int64:
+				texts[k] = strconv.FormatInt(x, 10)
+			case float64:
+				texts[k] = strconv.FormatFloat(x, 'g', -1, 64)
+			case bool:
+				texts[k] = strconv.FormatBool(x)
+			default:
+				return false, nil
+			}
+			arrays[c][r] = &texts[k]
+		}
+	}
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") SELECT ")
+	for i := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "CAST(u.c%d AS %s)", i, types[i])
+	}
+	b.WriteString(" FROM unnest(")
+	args := make([]any, len(cols))
+	for i := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "CAST($%d AS text[])", i+1)
+		args[i] = arrays[i]
+	}
+	b.WriteString(") AS u(")
+	for i := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "c%d", i)
+	}
+	b.WriteString(")")
+	b.WriteString(suffix)
+	_, err = tx.ExecContext(ctx, b.String(), args...)
+	return true, err
 }

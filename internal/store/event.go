@@ -167,6 +167,9 @@ func (in *ingestion) run(ctx context.Context, evs []Event) error {
 	if err := in.lookupOwners(ctx, fresh); err != nil {
 		return err
 	}
+	if err := in.prefetchProfiles(ctx, fresh); err != nil {
+		return err
+	}
 	for i := range fresh {
 		if err := in.resolve(ctx, &fresh[i]); err != nil {
 			return err
@@ -266,6 +269,85 @@ func (in *ingestion) lookupOwners(ctx context.Context, evs []Event) error {
 			if err := rows.Err(); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// prefetchProfiles reads, set-wise, the profiles the rules will ask about:
+// the owners of every message that carries an identity nobody owns yet or
+// identities of several owners (the others resolve without the rules).
+// Profiles the batch creates or merges later are read on demand.
+func (in *ingestion) prefetchProfiles(ctx context.Context, evs []Event) error {
+	want := map[string]bool{}
+	for _, e := range evs {
+		owners := map[string]bool{}
+		unowned := false
+		for _, c := range e.Claims {
+			if o := in.owner[c.Identity]; o != "" {
+				owners[o] = true
+			} else {
+				unowned = true
+			}
+		}
+		if len(owners) > 1 || (unowned && len(owners) > 0) {
+			for o := range owners {
+				if in.profiles[o] == nil {
+					want[o] = true
+				}
+			}
+		}
+	}
+	ids := sortedKeys(want)
+	for start := 0; start < len(ids); start += 5000 {
+		chunk := ids[start:min(start+5000, len(ids))]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := in.tx.QueryContext(ctx, `SELECT id, kind FROM customers WHERE id IN (`+placeholders(1, len(chunk))+`)`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			p := &identity.Profile{}
+			var kind string
+			if err := rows.Scan(&p.ID, &kind); err != nil {
+				rows.Close()
+				return err
+			}
+			p.Kind = customer.Kind(kind)
+			in.profiles[p.ID] = p
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(in.rules.Exclusive) == 0 {
+			continue
+		}
+		for _, t := range in.rules.Exclusive {
+			args = append(args, t)
+		}
+		rows, err = in.tx.QueryContext(ctx, `SELECT customer_id, type, source, value FROM identities WHERE customer_id IN (`+placeholders(1, len(chunk))+
+			`) AND type IN (`+placeholders(len(chunk)+1, len(in.rules.Exclusive))+`)`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id string
+			var x customer.Identity
+			if err := rows.Scan(&id, &x.Type, &x.Source, &x.Value); err != nil {
+				rows.Close()
+				return err
+			}
+			if p := in.profiles[id]; p != nil {
+				p.Exclusive = append(p.Exclusive, x)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -507,36 +589,68 @@ func (in *ingestion) dirtyOf(id string) *dirtyCustomer {
 
 // refreshDirty updates stored customers that gained identities or a name
 // in this batch: their search text, version and updated time, audited.
+// It reads and writes them set-wise (an UPDATE of customers costs an FTS
+// segment flush per statement on SQLite, so one statement per chunk).
 func (in *ingestion) refreshDirty(ctx context.Context) error {
-	now := time.Now().UTC()
-	for _, id := range sortedKeys(in.dirty) {
-		d := in.dirty[id]
-		c := customer.Customer{ID: id}
-		var deleted dbTime
-		if err := in.tx.QueryRowContext(ctx, `SELECT name, deleted_at FROM customers WHERE id = $1`, id).Scan(&c.Name, &deleted); err != nil {
+	if len(in.dirty) == 0 {
+		return nil
+	}
+	ids := sortedKeys(in.dirty)
+	live := make([]*customer.Customer, 0, len(ids))
+	for start := 0; start < len(ids); start += 5000 {
+		chunk := ids[start:min(start+5000, len(ids))]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := in.tx.QueryContext(ctx, `SELECT id, name FROM customers WHERE deleted_at IS NULL AND id IN (`+placeholders(1, len(chunk))+`)`, args...)
+		if err != nil {
 			return err
 		}
-		if deleted.Valid {
-			continue
+		for rows.Next() {
+			c := &customer.Customer{}
+			if err := rows.Scan(&c.ID, &c.Name); err != nil {
+				rows.Close()
+				return err
+			}
+			live = append(live, c)
 		}
-		if err := in.s.fillIdentities(ctx, in.tx, []*customer.Customer{&c}); err != nil {
-			return err
-		}
-		after := c
-		if after.Name == "" && d.name != "" {
-			after.Name = d.name
-		}
-		if _, err := in.tx.ExecContext(ctx, `UPDATE customers SET name = $1, sort_key = $2, search = $3, version = version + 1, updated_at = $4 WHERE id = $5`,
-			after.Name, customer.SortKey(after.Name), customer.SearchText(after.Name, after.Identities), ts(now), id); err != nil {
-			return err
-		}
-		before := c
-		before.Identities = slices.DeleteFunc(slices.Clone(c.Identities), func(x customer.Identity) bool { return slices.Contains(d.added, x) })
-		if err := in.s.audit(ctx, in.tx, Actor{ID: "ingest", Kind: "system"}, "update", "customer", id, id, diff(&before, &after)); err != nil {
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return err
 		}
 	}
-	return nil
+	if err := in.s.fillIdentities(ctx, in.tx, live); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	updated := make([][]any, 0, len(live))
+	audit := make([][]any, 0, len(live))
+	for _, c := range live {
+		d := in.dirty[c.ID]
+		after := *c
+		if after.Name == "" && d.name != "" {
+			after.Name = d.name
+		}
+		updated = append(updated, []any{c.ID, after.Name, customer.SortKey(after.Name), customer.SearchText(after.Name, after.Identities), ts(now)})
+		before := *c
+		before.Identities = slices.DeleteFunc(slices.Clone(c.Identities), func(x customer.Identity) bool { return slices.Contains(d.added, x) })
+		audit = append(audit, []any{ts(now), "ingest", "system", "update", "customer", c.ID, c.ID, jsonText(diff(&before, &after), "{}")})
+	}
+	const per = maxParams / 5
+	for start := 0; start < len(updated); start += per {
+		part := updated[start:min(start+per, len(updated))]
+		args := make([]any, 0, len(part)*5)
+		for _, r := range part {
+			args = append(args, r...)
+		}
+		if _, err := in.tx.ExecContext(ctx, `UPDATE customers SET name = v.column2, sort_key = v.column3, search = v.column4,
+			version = version + 1, updated_at = `+in.s.cast("v.column5", "TIMESTAMPTZ")+`
+			FROM (VALUES `+tuples(len(part), 5)+`) AS v WHERE customers.id = v.column1`, args...); err != nil {
+			return err
+		}
+	}
+	return insertChunked(ctx, in.tx, "audit", []string{"at", "actor_id", "actor_kind", "action", "entity", "entity_id", "customer_id", "changes"}, audit, "")
 }
 
 // StoredMessages reports which of the given messageIds are stored for a

@@ -42,6 +42,10 @@ type Store struct {
 	// both are the same pool.
 	write *db
 	read  *db
+	// queue holds the ingest queue: on SQLite a database file of its own,
+	// so accepting tracking requests never waits behind the applier's
+	// long transactions on the main file; on PostgreSQL the main pool.
+	queue, queueRead *db
 	// onChange are called after a committed write with the ids of the
 	// customers it touched (segment membership, score refresh, webhooks).
 	onChange []func(ctx context.Context, customerIDs []string)
@@ -95,7 +99,7 @@ func connect(cfg Config) (*Store, error) {
 		pg.SetMaxIdleConns(32)
 		pg.SetConnMaxIdleTime(5 * time.Minute)
 		pool := &db{DB: pg}
-		return &Store{dialect: Postgres, write: pool, read: pool}, nil
+		return &Store{dialect: Postgres, write: pool, read: pool, queue: pool, queueRead: pool}, nil
 	}
 	if cfg.URL != "" {
 		return nil, errs.E(errs.Invalid, "database URL must start with postgres://")
@@ -130,7 +134,12 @@ func connect(cfg Config) (*Store, error) {
 	n := max(4, 2*runtime.NumCPU())
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	return &Store{dialect: SQLite, write: &db{DB: write, rewrite: true}, read: &db{DB: read, rewrite: true}}, nil
+	s := &Store{dialect: SQLite, write: &db{DB: write, rewrite: true}, read: &db{DB: read, rewrite: true}}
+	if err := s.openQueue(filepath.Join(cfg.DataDir, queueFile), pragmas); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Dialect reports the engine in use.
@@ -141,6 +150,9 @@ func (s *Store) Close() error {
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
+	}
+	if s.queue != nil && s.queue != s.write {
+		err = errors.Join(err, s.queue.Close(), s.queueRead.Close())
 	}
 	return err
 }
@@ -226,7 +238,12 @@ func (s *Store) MigrateCount(ctx context.Context) (int, error) {
 
 // tx runs fn in a write transaction, committing when fn returns nil.
 func (s *Store) tx(ctx context.Context, fn func(tx *Tx) error) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+	return s.txOn(ctx, s.write, fn)
+}
+
+// txOn is tx on the given pool.
+func (s *Store) txOn(ctx context.Context, d *db, fn func(tx *Tx) error) error {
+	tx, err := d.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
