@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -118,7 +119,10 @@ func run() error {
 	}
 	lines := strings.Split(strings.TrimSpace(string(keyOut)), "\n")
 	key := lines[len(lines)-1]
-	addr := "127.0.0.1:18089"
+	addr, err := freeAddr() // several benchmarks may run on one machine
+	if err != nil {
+		return err
+	}
 	srv := exec.Command(bin, append([]string{"serve", "--addr", addr}, dbArgs...)...)
 	srv.Stderr = io.Discard
 	if err := srv.Start(); err != nil {
@@ -378,4 +382,14 @@ func rss(pid int) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// freeAddr returns a loopback address with a port nobody listens on now.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
 }
