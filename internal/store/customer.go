@@ -47,28 +47,32 @@ func (s *Store) CreateCustomers(ctx context.Context, a Actor, cs []*customer.Cus
 
 func (s *Store) createChunk(ctx context.Context, tx *Tx, a Actor, all []*customer.Customer, lo, hi int) error {
 	cs := all[lo:hi]
-	// Identity conflicts: within the batch, then against stored customers.
+	// Identity conflicts: within the batch, then against stored customers,
+	// looked up per type and source (an index probe per value on both
+	// engines; PostgreSQL plans a tuple IN (VALUES …) list over millions
+	// of identities as a scan).
 	owner := map[customer.Identity]int{}
-	var keys []any
+	type ns struct{ typ, source string }
+	values := map[ns][]string{}
 	for i, c := range cs {
 		for j, id := range c.Identities {
 			if k, dup := owner[id]; dup && k != i {
 				return identityConflict(len(all), lo+i, j, id, all[lo+k].ID)
 			}
 			owner[id] = i
-			keys = append(keys, id.Type, id.Source, id.Value)
+			values[ns{id.Type, id.Source}] = append(values[ns{id.Type, id.Source}], id.Value)
 		}
 	}
-	if len(keys) > 0 {
-		rows, err := tx.QueryContext(ctx, `SELECT type, source, value, customer_id FROM identities WHERE (type, source, value) IN (VALUES `+tuples(len(keys)/3, 3)+`)`, keys...)
+	for k, vs := range values {
+		rows, err := s.queryKeys(ctx, tx, `SELECT i.value, i.customer_id FROM identities i WHERE i.type = $1 AND i.source = $2 AND i.value`, []any{k.typ, k.source}, vs)
 		if err != nil {
 			return err
 		}
 		var clash *customer.Identity
 		var clashOwner string
 		for rows.Next() {
-			var id customer.Identity
-			if err := rows.Scan(&id.Type, &id.Source, &id.Value, &clashOwner); err != nil {
+			id := customer.Identity{Type: k.typ, Source: k.source}
+			if err := rows.Scan(&id.Value, &clashOwner); err != nil {
 				rows.Close()
 				return err
 			}
@@ -76,6 +80,9 @@ func (s *Store) createChunk(ctx context.Context, tx *Tx, a Actor, all []*custome
 			break
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 		if clash != nil {
 			i := owner[*clash]
 			j := slices.Index(cs[i].Identities, *clash)
@@ -329,25 +336,111 @@ func (s *Store) Customer(ctx context.Context, id string) (customer.Customer, err
 	return c, nil
 }
 
+// customer reads one customer with its identities, memberships, stats and
+// scores in one statement: a read is one SQLite step loop (one WAL read
+// lock) or one PostgreSQL round trip instead of five.
 func (s *Store) customer(ctx context.Context, q querier, id string) (customer.Customer, error) {
-	c, _, err := scanCustomer(q.QueryRowContext(ctx, `SELECT `+customerColumns+customerFrom+` WHERE c.id = $1`, id))
+	var c customer.Customer
+	var kind string
+	var attrs, tags, ids, members []byte
+	var owner sql.NullString
+	var created, updated, deleted dbTime
+	var scored bool
+	var sc customer.Scores
+	var clv, palive, churn sql.NullFloat64
+	var next, scoredAt dbTime
+	st, err := scanStats(q.QueryRowContext(ctx, s.customerQuery(), id), []any{&c.ID, &kind, &c.Name, &attrs, &tags, &owner, &created, &updated,
+		&deleted, &c.Version, &scored, &sc.Tier, &sc.RFMSegment, &sc.R, &sc.F, &sc.M, &clv, &palive, &next, &churn, &scoredAt, &ids, &members}, time.Now())
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, errs.E(errs.NotFound, "customer %s not found", id)
 	}
 	if err != nil {
 		return c, err
 	}
-	list := []*customer.Customer{&c}
-	if err := s.fillIdentities(ctx, q, list); err != nil {
-		return c, err
+	c.Stats = st
+	c.Kind, c.OwnerID = customer.Kind(kind), owner.String
+	c.CreatedAt, c.UpdatedAt, c.DeletedAt = created.Time, updated.Time, deleted.ptr()
+	if err := json.Unmarshal(attrs, &c.Attributes); err != nil {
+		return c, fmt.Errorf("customer %s attributes: %w", c.ID, err)
 	}
-	if err := s.fillScores(ctx, q, list); err != nil {
-		return c, err
+	if err := json.Unmarshal(tags, &c.Tags); err != nil {
+		return c, fmt.Errorf("customer %s tags: %w", c.ID, err)
 	}
-	if err := s.fillStats(ctx, q, list); err != nil {
-		return c, err
+	if scored {
+		sc.CLV, sc.PAlive, sc.ChurnRisk = nullFloat(clv), nullFloat(palive), nullFloat(churn)
+		sc.ExpectedNextPurchase, sc.UpdatedAt = next.ptr(), scoredAt.Time
+		c.Scores = &sc
 	}
-	return c, s.fillMemberships(ctx, q, list)
+	if c.Identities, err = decodeIdentities(ids); err != nil {
+		return c, fmt.Errorf("customer %s identities: %w", c.ID, err)
+	}
+	if c.Memberships, err = decodeMemberships(members); err != nil {
+		return c, fmt.Errorf("customer %s memberships: %w", c.ID, err)
+	}
+	return c, nil
+}
+
+// customerQuery is the one-customer read: identities and memberships come
+// as JSON arrays of arrays, aggregated by the engine's JSON functions.
+func (s *Store) customerQuery() string {
+	agg, arr, empty := "json_group_array", "json_array", "'[]'"
+	if s.dialect == Postgres {
+		agg, arr, empty = "json_agg", "json_build_array", "'[]'::json"
+	}
+	return `SELECT ` + statsColumns + `, c.id, c.kind, c.name, c.attributes, c.tags, c.owner_id, c.created_at, c.updated_at, c.deleted_at, c.version,
+		sc.customer_id IS NOT NULL, COALESCE(sc.tier, ''), COALESCE(sc.rfm_segment, ''), COALESCE(sc.r, 0), COALESCE(sc.f, 0), COALESCE(sc.m, 0),
+		sc.clv, sc.p_alive, sc.expected_next_purchase, sc.churn_risk, sc.updated_at,
+		COALESCE((SELECT ` + agg + `(` + arr + `(i.type, i.source, i.value, i.created_at)) FROM identities i WHERE i.customer_id = c.id), ` + empty + `),
+		COALESCE((SELECT ` + agg + `(` + arr + `(m.person_id, m.organization_id, m.role)) FROM memberships m
+			WHERE m.person_id = c.id OR m.organization_id = c.id), ` + empty + `)
+		FROM customers c LEFT JOIN customer_stats st ON st.customer_id = c.id LEFT JOIN customer_scores sc ON sc.customer_id = c.id
+		WHERE c.id = $1`
+}
+
+// decodeIdentities reads [[type, source, value, created_at], …] in the
+// order fillIdentities gives: oldest first, then by type and value.
+func decodeIdentities(b []byte) ([]customer.Identity, error) {
+	var rows [][4]string
+	if err := json.Unmarshal(b, &rows); err != nil {
+		return nil, err
+	}
+	type found struct {
+		id customer.Identity
+		at time.Time
+	}
+	all := make([]found, len(rows))
+	for i, r := range rows {
+		var at dbTime
+		if err := at.parse(r[3]); err != nil {
+			return nil, err
+		}
+		all[i] = found{customer.Identity{Type: r[0], Source: r[1], Value: r[2]}, at.Time}
+	}
+	slices.SortFunc(all, func(a, b found) int {
+		return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.id.Type, b.id.Type), cmp.Compare(a.id.Value, b.id.Value))
+	})
+	out := make([]customer.Identity, len(all))
+	for i, f := range all {
+		out[i] = f.id
+	}
+	return out, nil
+}
+
+// decodeMemberships reads [[person_id, organization_id, role], …], sorted
+// as fillMemberships sorts.
+func decodeMemberships(b []byte) ([]customer.Membership, error) {
+	var rows [][3]string
+	if err := json.Unmarshal(b, &rows); err != nil {
+		return nil, err
+	}
+	out := make([]customer.Membership, len(rows))
+	for i, r := range rows {
+		out[i] = customer.Membership{PersonID: r[0], OrganizationID: r[1], Role: r[2]}
+	}
+	slices.SortFunc(out, func(a, b customer.Membership) int {
+		return cmp.Or(cmp.Compare(a.PersonID, b.PersonID), cmp.Compare(a.OrganizationID, b.OrganizationID))
+	})
+	return out, nil
 }
 
 func placeholders(start, n int) string {
