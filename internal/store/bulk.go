@@ -201,11 +201,19 @@ func (s *Store) RecomputeStats(ctx context.Context) error {
 // round trip for any number of rows, which the server parses and plans
 // once.
 func insertChunked(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string) error {
+	_, err := insertChunkedCount(ctx, tx, table, cols, rows, suffix)
+	return err
+}
+
+// insertChunkedCount is insertChunked reporting the rows the statements
+// wrote (fewer than given when a conflict clause skipped some).
+func insertChunkedCount(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string) (int64, error) {
 	if !tx.rewrite && len(rows) > 1 {
-		if ok, err := insertUnnest(ctx, tx, table, cols, rows, suffix); ok || err != nil {
-			return err
+		if n, ok, err := insertUnnest(ctx, tx, table, cols, rows, suffix); ok || err != nil {
+			return n, err
 		}
 	}
+	var written int64
 	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
 	for _, size := range []int{64, 8, 1} {
 		if len(rows) < size {
@@ -222,7 +230,7 @@ func insertChunked(ctx context.Context, tx *Tx, table string, cols []string, row
 		b.WriteString(suffix)
 		stmt, err := tx.PrepareContext(ctx, b.String())
 		if err != nil {
-			return err
+			return written, err
 		}
 		args := make([]any, 0, size*len(cols))
 		for len(rows) >= size {
@@ -230,15 +238,22 @@ func insertChunked(ctx context.Context, tx *Tx, table string, cols []string, row
 			for _, r := range rows[:size] {
 				args = append(args, r...)
 			}
-			if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			res, err := stmt.ExecContext(ctx, args...)
+			if err != nil {
 				stmt.Close()
-				return err
+				return written, err
 			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				stmt.Close()
+				return written, err
+			}
+			written += n
 			rows = rows[size:]
 		}
 		stmt.Close()
 	}
-	return nil
+	return written, nil
 }
 
 // pgColumnTypes caches "table.column" → PostgreSQL type, read from the
@@ -288,16 +303,17 @@ func columnTypes(ctx context.Context, tx *Tx, table string, cols []string) ([]st
 
 // insertUnnest inserts rows on PostgreSQL as
 // INSERT … SELECT CAST(u.cN AS type) … FROM unnest($1::text[], …) AS u.
-// It reports false (inserting nothing) when a value has no plain text
-// form or a column is an array, and the caller falls back to VALUES.
-func insertUnnest(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string) (bool, error) {
+// It reports the rows written, and false (inserting nothing) when a value
+// has no plain text form or a column is an array, for the caller to fall
+// back to VALUES.
+func insertUnnest(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string) (int64, bool, error) {
 	types, err := columnTypes(ctx, tx, table, cols)
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	for _, t := range types {
 		if strings.HasSuffix(t, "[]") {
-			return false, nil
+			return 0, false, nil
 		}
 	}
 	arrays := make([][]*string, len(cols))
@@ -324,7 +340,7 @@ func insertUnnest(ctx context.Context, tx *Tx, table string, cols []string, rows
 			case bool:
 				texts[k] = strconv.FormatBool(x)
 			default:
-				return false, nil
+				return 0, false, nil
 			}
 			arrays[c][r] = &texts[k]
 		}
@@ -355,6 +371,10 @@ func insertUnnest(ctx context.Context, tx *Tx, table string, cols []string, rows
 	}
 	b.WriteString(")")
 	b.WriteString(suffix)
-	_, err = tx.ExecContext(ctx, b.String(), args...)
-	return true, err
+	res, err := tx.ExecContext(ctx, b.String(), args...)
+	if err != nil {
+		return 0, true, err
+	}
+	n, err := res.RowsAffected()
+	return n, true, err
 }

@@ -21,8 +21,10 @@ const queueFile = "ingest-queue.db"
 
 // queueSchema is the SQLite queue's schema; on PostgreSQL the table comes
 // with the migrations (0014_ingest_queue.sql).
+// AUTOINCREMENT, because a sequence number must never come back: after
+// the applier empties the table, a plain rowid would start again at 1.
 const queueSchema = `CREATE TABLE IF NOT EXISTS ingest_queue (
-    seq         INTEGER PRIMARY KEY,
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
     source_id   TEXT NOT NULL,
     events      INTEGER NOT NULL,
     body        BLOB NOT NULL,

@@ -58,6 +58,9 @@ func TestQueuedRequestsAreAppliedOnceInOrder(t *testing.T) {
 			// commit and the queue cleanup leads to on SQLite — changes
 			// nothing.
 			again := enqueue(t, s, src, evs...)
+			if again <= second {
+				t.Fatalf("sequence number %d handed out again after the queue emptied (last was %d)", again, second)
+			}
 			qs, _ = s.QueuedEvents(ctx, 100)
 			if len(qs) != 1 || qs[0].Seq != again {
 				t.Fatalf("queued %+v", qs)
