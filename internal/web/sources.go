@@ -16,15 +16,18 @@ func (s *Server) registerSources(h func(string, http.HandlerFunc)) {
 	h("GET /settings/sources", s.page(auth.ManageSettings, "settings", s.sources))
 	h("POST /settings/sources", s.page(auth.ManageSettings, "settings", s.createSource))
 	h("POST /settings/sources/{id}/revoke", s.page(auth.ManageSettings, "settings", s.revokeSource))
+	h("POST /settings/sources/retry", s.page(auth.ManageSettings, "settings", s.retryIngest))
 }
 
 type sourcesData struct {
-	Sources  []store.Source
-	Created  string // name of the source just created
-	WriteKey string // shown once, right after creating it
-	Origin   string
-	Name     string
-	Error    string
+	Sources   []store.Source
+	Created   string // name of the source just created
+	WriteKey  string // shown once, right after creating it
+	Origin    string
+	Name      string
+	Error     string
+	Queue     store.QueueStatus // accepted events not yet applied, and failures
+	OldestAgo string
 }
 
 func (s *Server) sources(w http.ResponseWriter, r *http.Request, v *view) {
@@ -36,6 +39,13 @@ func (s *Server) renderSources(w http.ResponseWriter, r *http.Request, v *view, 
 	if d.Sources, err = s.Store.Sources(r.Context()); err != nil {
 		s.fail(w, r, v, err)
 		return
+	}
+	if d.Queue, err = s.Store.IngestQueueStatus(r.Context()); err != nil {
+		s.fail(w, r, v, err)
+		return
+	}
+	if d.Queue.Oldest != nil {
+		d.OldestAgo = v.L.Ago(*d.Queue.Oldest, s.now())
 	}
 	scheme := "http"
 	if r.TLS != nil {
@@ -69,5 +79,15 @@ func (s *Server) revokeSource(w http.ResponseWriter, r *http.Request, v *view) {
 		return
 	}
 	s.flash(w, r, v.T("sources.revoked"))
+	http.Redirect(w, r, "/settings/sources", http.StatusSeeOther)
+}
+
+func (s *Server) retryIngest(w http.ResponseWriter, r *http.Request, v *view) {
+	n, err := s.Store.RetryFailedQueued(r.Context())
+	if err != nil {
+		s.fail(w, r, v, err)
+		return
+	}
+	s.flash(w, r, v.T("sources.retried", n))
 	http.Redirect(w, r, "/settings/sources", http.StatusSeeOther)
 }

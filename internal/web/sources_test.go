@@ -8,9 +8,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rapportcrm/rapport/internal/auth"
+	"github.com/rapportcrm/rapport/internal/customer"
 	"github.com/rapportcrm/rapport/internal/errs"
+	"github.com/rapportcrm/rapport/internal/store"
 )
 
 var writeKey = regexp.MustCompile(`<code id="write-key">(rwk_[^<]+)</code>`)
@@ -60,6 +63,52 @@ func TestSourcesAreCreatedWithASnippetOnceAndRevoked(t *testing.T) {
 		}
 		if res := b.post("/settings/sources/no-such-id/revoke", nil); res.status != http.StatusNotFound {
 			t.Errorf("revoke unknown: %d, want 404", res.status)
+		}
+	})
+}
+
+func TestSourcesPageShowsTheIngestQueueAndRetriesFailures(t *testing.T) {
+	forEngine(t, 0, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		b := e.login(auth.Admin)
+		if res := b.get("/settings/sources?lang=en"); !strings.Contains(res.body, "Nothing is waiting") {
+			t.Fatalf("an empty queue is not shown as such: %d", res.status)
+		}
+		src := store.Source{ID: customer.NewID(), Name: "web", Prefix: "rwk_test", KeyHash: "h", CreatedAt: time.Now().UTC()}
+		if err := e.st.CreateSource(ctx, store.SystemActor, src); err != nil {
+			t.Fatal(err)
+		}
+		var seqs []int64
+		for _, m := range []string{"m1", "m2"} {
+			q, err := store.NewQueuedRequest(src.ID, []store.Event{{SourceID: src.ID, Source: "web", MessageID: m, Type: "track", Name: "Viewed",
+				At: time.Now().UTC(), ReceivedAt: time.Now().UTC(), Payload: []byte(`{}`)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := e.st.EnqueueRequests(ctx, []store.QueuedRequest{q})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seqs = append(seqs, s...)
+		}
+		if err := e.st.FailQueued(ctx, seqs[1], "cannot apply: a test failure"); err != nil {
+			t.Fatal(err)
+		}
+		res := b.get("/settings/sources?lang=en")
+		if !strings.Contains(res.body, "Waiting: 1 events from 1 requests") || !strings.Contains(res.body, "cannot apply: a test failure") {
+			t.Fatalf("the page does not show what waits and what failed:\n%s", res.body)
+		}
+		if zh := b.get("/settings/sources?lang=zh-CN"); !strings.Contains(zh.body, "无法写入的请求") || !strings.Contains(zh.body, "正在等待") {
+			t.Error("the queue is not shown in Chinese")
+		}
+		if res := b.post("/settings/sources/retry", nil); res.status != http.StatusSeeOther {
+			t.Fatalf("retry: %d", res.status)
+		}
+		if st, err := e.st.IngestQueueStatus(ctx); err != nil || st.Requests != 2 || len(st.Failed) != 0 {
+			t.Fatalf("after retry: %+v %v", st, err)
+		}
+		if res := e.login(auth.Manager).post("/settings/sources/retry", nil); res.status != http.StatusForbidden {
+			t.Errorf("a manager retried: %d", res.status)
 		}
 	})
 }
