@@ -131,9 +131,6 @@ type ingestion struct {
 	owner    map[customer.Identity]string
 	profiles map[string]*identity.Profile
 	touched  map[string]bool
-	// optimistic: the batch's messages are assumed not stored before; the
-	// events insert checks it (see run).
-	optimistic bool
 	// pending writes
 	fresh      map[string]*customer.Customer // created in this batch, not yet inserted
 	freshOrder []*customer.Customer
@@ -160,61 +157,15 @@ func (in *ingestion) init(ctx context.Context) error {
 	return nil
 }
 
-// errStoredBefore says that an optimistic events insert met a messageId
-// stored before this batch.
-var errStoredBefore = errors.New("store: a message of the batch is stored already")
-
-// run applies a batch. A message already stored (a client's retry) is
-// rare, so the batch is first applied assuming there is none, inside a
-// savepoint, which saves looking every messageId up: the events insert
-// counts what it stored, and if a message was there before, the work is
-// rolled back and redone with the stored messages looked up and left out.
 func (in *ingestion) run(ctx context.Context, evs []Event) error {
 	if err := in.init(ctx); err != nil {
 		return err
 	}
-	if _, err := in.tx.ExecContext(ctx, `SAVEPOINT ingest`); err != nil {
-		return err
-	}
-	fresh, repeats := dropRepeats(evs)
-	in.res.Duplicates = repeats
-	in.optimistic = true
-	err := in.apply(ctx, fresh)
-	if errors.Is(err, errStoredBefore) {
-		if _, err := in.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT ingest`); err != nil {
-			return err
-		}
-		if err := in.init(ctx); err != nil {
-			return err
-		}
-		in.optimistic = false
-		if fresh, err = in.dropDuplicates(ctx, evs); err != nil {
-			return err
-		}
-		err = in.apply(ctx, fresh)
-	}
+	fresh, err := in.dropDuplicates(ctx, evs)
 	if err != nil {
 		return err
 	}
-	_, err = in.tx.ExecContext(ctx, `RELEASE SAVEPOINT ingest`)
-	return err
-}
-
-// dropRepeats removes repeats of a messageId within the batch (the first
-// one wins) and counts them.
-func dropRepeats(evs []Event) ([]Event, int) {
-	type key struct{ source, message string }
-	seen := make(map[key]bool, len(evs))
-	out := make([]Event, 0, len(evs))
-	for _, e := range evs {
-		k := key{e.SourceID, e.MessageID}
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		out = append(out, e)
-	}
-	return out, len(evs) - len(out)
+	return in.apply(ctx, fresh)
 }
 
 // apply resolves and stores messages known not to repeat each other.
@@ -596,15 +547,7 @@ func (in *ingestion) flush(ctx context.Context) error {
 	if err := insertChunked(ctx, ctxTx, "audit", []string{"at", "actor_id", "actor_kind", "action", "entity", "entity_id", "customer_id", "changes"}, arow, ""); err != nil {
 		return err
 	}
-	if in.optimistic && len(in.events) > 0 {
-		n, err := insertChunkedCount(ctx, ctxTx, "events", eventColumns, in.events, ` ON CONFLICT (source_id, message_id) DO NOTHING`)
-		if err != nil {
-			return err
-		}
-		if n < int64(len(in.events)) {
-			return errStoredBefore
-		}
-	} else if err := insertChunked(ctx, ctxTx, "events", eventColumns, in.events, ""); err != nil {
+	if err := insertChunked(ctx, ctxTx, "events", eventColumns, in.events, ""); err != nil {
 		return err
 	}
 	if err := addActivity(ctx, ctxTx, in.deltas); err != nil {
