@@ -201,19 +201,11 @@ func (s *Store) RecomputeStats(ctx context.Context) error {
 // round trip for any number of rows, which the server parses and plans
 // once.
 func insertChunked(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string) error {
-	_, err := insertChunkedCount(ctx, tx, table, cols, rows, suffix)
-	return err
-}
-
-// insertChunkedCount is insertChunked reporting the rows the statements
-// wrote (fewer than given when a conflict clause skipped some).
-func insertChunkedCount(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string) (int64, error) {
 	if !tx.rewrite && len(rows) > 1 {
-		if n, ok, err := insertUnnest(ctx, tx, table, cols, rows, suffix); ok || err != nil {
-			return n, err
+		if ok, err := insertUnnest(ctx, tx, table, cols, rows, suffix); ok || err != nil {
+			return err
 		}
 	}
-	var written int64
 	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
 	for _, size := range []int{64, 8, 1} {
 		if len(rows) < size {
@@ -230,7 +222,7 @@ func insertChunkedCount(ctx context.Context, tx *Tx, table string, cols []string
 		b.WriteString(suffix)
 		stmt, err := tx.PrepareContext(ctx, b.String())
 		if err != nil {
-			return written, err
+			return err
 		}
 		args := make([]any, 0, size*len(cols))
 		for len(rows) >= size {
@@ -238,22 +230,15 @@ func insertChunkedCount(ctx context.Context, tx *Tx, table string, cols []string
 			for _, r := range rows[:size] {
 				args = append(args, r...)
 			}
-			res, err := stmt.ExecContext(ctx, args...)
-			if err != nil {
+			if _, err := stmt.ExecContext(ctx, args...); err != nil {
 				stmt.Close()
-				return written, err
+				return err
 			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				stmt.Close()
-				return written, err
-			}
-			written += n
 			rows = rows[size:]
 		}
 		stmt.Close()
 	}
-	return written, nil
+	return nil
 }
 
 // pgColumnTypes caches "table.column" → PostgreSQL type, read from the
@@ -303,17 +288,16 @@ func columnTypes(ctx context.Context, tx *Tx, table string, cols []string) ([]st
 
 // insertUnnest inserts rows on PostgreSQL as
 // INSERT … SELECT CAST(u.cN AS type) … FROM unnest($1::text[], …) AS u.
-// It reports the rows written, and false (inserting nothing) when a value
-// has no plain text form or a column is an array, for the caller to fall
-// back to VALUES.
-func insertUnnest(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string) (int64, bool, error) {
+// It reports false (inserting nothing) when a value has no plain text
+// form or a column is an array, for the caller to fall back to VALUES.
+func insertUnnest(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string) (bool, error) {
 	types, err := columnTypes(ctx, tx, table, cols)
 	if err != nil {
-		return 0, false, err
+		return false, err
 	}
 	for _, t := range types {
 		if strings.HasSuffix(t, "[]") {
-			return 0, false, nil
+			return false, nil
 		}
 	}
 	arrays := make([][]*string, len(cols))
@@ -340,7 +324,7 @@ func insertUnnest(ctx context.Context, tx *Tx, table string, cols []string, rows
 			case bool:
 				texts[k] = strconv.FormatBool(x)
 			default:
-				return 0, false, nil
+				return false, nil
 			}
 			arrays[c][r] = &texts[k]
 		}
@@ -371,10 +355,6 @@ func insertUnnest(ctx context.Context, tx *Tx, table string, cols []string, rows
 	}
 	b.WriteString(")")
 	b.WriteString(suffix)
-	res, err := tx.ExecContext(ctx, b.String(), args...)
-	if err != nil {
-		return 0, true, err
-	}
-	n, err := res.RowsAffected()
-	return n, true, err
+	_, err = tx.ExecContext(ctx, b.String(), args...)
+	return true, err
 }
