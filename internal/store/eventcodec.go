@@ -21,7 +21,11 @@ const eventCodecVersion = 1
 // percent of events) are carried as JSON, so a field added to them later
 // travels without a codec change.
 func encodeEvents(evs []Event) ([]byte, error) {
-	b := make([]byte, 0, 64+len(evs)*256)
+	size := 16
+	for i := range evs {
+		size += len(evs[i].Payload) + 256
+	}
+	b := make([]byte, 0, size)
 	b = append(b, eventCodecVersion)
 	b = binary.AppendUvarint(b, uint64(len(evs)))
 	for i := range evs {
