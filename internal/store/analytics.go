@@ -46,7 +46,7 @@ func (s *Store) ScanAnalyticsCustomers(ctx context.Context, ids []string, withDi
 	var c AnalyticsCustomer
 	scan := func(rows *sql.Rows) error {
 		var owner sql.NullString
-		var created, first, last fastTime
+		var created, first, last dbTime
 		var tags, attrs []byte
 		dest := []any{&c.ID, &c.Name, &created, &owner, &c.Orders, &c.Revenue, &first, &last, &c.Interactions}
 		if withDims {
@@ -55,7 +55,7 @@ func (s *Store) ScanAnalyticsCustomers(ctx context.Context, ids []string, withDi
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		c.OwnerID, c.CreatedAt, c.FirstOrderAt, c.LastOrderAt = owner.String, created.t, first.t, last.t
+		c.OwnerID, c.CreatedAt, c.FirstOrderAt, c.LastOrderAt = owner.String, created.Time, first.Time, last.Time
 		c.Tags, c.Attributes = nil, nil
 		if withDims {
 			if len(tags) > 2 {
@@ -89,11 +89,11 @@ func (s *Store) ScanCompletedOrders(ctx context.Context, ids []string, fn func(o
 	base := `SELECT id, customer_id, placed_at, total, source FROM orders WHERE status = 'completed'`
 	var o AnalyticsOrder
 	scan := func(rows *sql.Rows) error {
-		var at fastTime
+		var at dbTime
 		if err := rows.Scan(&o.ID, &o.CustomerID, &at, &o.Total, &o.Source); err != nil {
 			return err
 		}
-		o.PlacedAt = at.t
+		o.PlacedAt = at.Time
 		return fn(&o)
 	}
 	return wrap("scan orders", s.streamByIDs(ctx, base, " AND customer_id IN ", " ORDER BY customer_id, placed_at, id", ids, scan))
@@ -191,41 +191,6 @@ func (s *Store) streamByIDs(ctx context.Context, base, inClause, tail string, id
 	return nil
 }
 
-// fastTime scans a stored timestamp like dbTime, reading the fixed-width
-// layout this package writes without time.Parse (a million rows of two
-// timestamps each spend most of their scan time there otherwise). NULL
-// leaves the zero time.
-type fastTime struct{ t time.Time }
-
-func (f *fastTime) Scan(v any) error {
-	switch x := v.(type) {
-	case nil:
-		f.t = time.Time{}
-		return nil
-	case time.Time:
-		f.t = x.UTC()
-		return nil
-	case string:
-		return f.parse(x)
-	case []byte:
-		return f.parse(string(x))
-	}
-	return fmt.Errorf("store: cannot scan %T as time", v)
-}
-
-func (f *fastTime) parse(s string) error {
-	if t, ok := parseLayout(s); ok {
-		f.t = t
-		return nil
-	}
-	var d dbTime
-	if err := d.parse(s); err != nil {
-		return err
-	}
-	f.t = d.Time
-	return nil
-}
-
 // parseLayout reads "2006-01-02T15:04:05.000000Z" (timeLayout) by hand.
 func parseLayout(s string) (time.Time, bool) {
 	if len(s) != len(timeLayout) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z' {
@@ -249,8 +214,12 @@ func parseLayout(s string) (time.Time, bool) {
 	mi, ok5 := num(14, 16)
 	se, ok6 := num(17, 19)
 	us, ok7 := num(20, 26)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 {
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59 {
 		return time.Time{}, false
 	}
-	return time.Date(y, time.Month(mo), d, h, mi, se, us*1000, time.UTC), true
+	t := time.Date(y, time.Month(mo), d, h, mi, se, us*1000, time.UTC)
+	if t.Day() != d { // 31 February: time.Date would roll it into March
+		return time.Time{}, false
+	}
+	return t, true
 }
