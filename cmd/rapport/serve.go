@@ -81,6 +81,7 @@ func serve(ctx context.Context, s *store.Store, cfg serveConfig) error {
 	a.Register(mux)
 	tracking := ingest.New(ctx, s, ingest.Options{Log: cfg.log, Region: cfg.region})
 	tracking.Register(mux) // /v1/* tracking API and /t.js
+	reg.MustRegister(ingest.QueueCollector(s, cfg.log))
 	a.MountOps(mux, reg)
 	ui, err := web.New(s, a.Auth, cfg.log, cfg.region)
 	if err != nil {

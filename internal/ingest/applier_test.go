@@ -6,11 +6,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rapportcrm/rapport/internal/customer"
 	"github.com/rapportcrm/rapport/internal/ingest"
@@ -98,5 +101,35 @@ func TestABacklogSmallerThanARequestStillMovesEveryEvent(t *testing.T) {
 				t.Fatalf("visitor v3 has %d events, want %d (%v)", st.Events, requests, err)
 			}
 		})
+	}
+}
+
+func TestTheQueueIsReportedOnMetrics(t *testing.T) {
+	e := storetest.SQLite(t)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(ingest.QueueCollector(e.Store, slog.New(slog.DiscardHandler)))
+	src := newServer(t, e).src
+	q, err := store.NewQueuedRequest(src.ID, []store.Event{{SourceID: src.ID, Source: "web", MessageID: "m1", Type: "track", Name: "Viewed",
+		At: time.Now().UTC(), ReceivedAt: time.Now().UTC(), Payload: []byte(`{}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seqs, err := e.Store.EnqueueRequests(context.Background(), []store.QueuedRequest{q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Store.FailQueued(context.Background(), seqs[0], "test"); err != nil {
+		t.Fatal(err)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		got[mf.GetName()] = mf.GetMetric()[0].GetGauge().GetValue()
+	}
+	if got["rapport_ingest_failed_requests"] != 1 || got["rapport_ingest_queued_events"] != 0 {
+		t.Fatalf("metrics %v", got)
 	}
 }
