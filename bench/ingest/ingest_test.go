@@ -7,6 +7,8 @@
 //     created on first sight, identify linking an anonymous visitor to the
 //     user, a few "Order Completed" becoming orders) and its customer's
 //     stats updated in the same transaction; a 200 means committed.
+//   - apply_only: the applier alone (no HTTP), draining a queue filled with
+//     the same batches beforehand: the stage that bounds the throughput.
 //   - raw_insert: the same event rows (customer ids precomputed) inserted
 //     into the same events table through the same driver with multi-row
 //     INSERTs, 4,000 rows a transaction, one connection: no HTTP, no JSON,
@@ -140,6 +142,13 @@ func BenchmarkIngest(b *testing.B) {
 			}
 			b.ReportMetric(httpRate, "events/s")
 		})
+		var applyRate float64
+		b.Run(e.name+"/apply_only", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				applyRate = runApply(b, e.open(b), batches)
+			}
+			b.ReportMetric(applyRate, "events/s")
+		})
 		b.Run(e.name+"/raw_insert", func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				rawRate = runRaw(b, e.open(b), batches)
@@ -147,7 +156,8 @@ func BenchmarkIngest(b *testing.B) {
 			b.ReportMetric(rawRate, "events/s")
 		})
 		if rawRate > 0 {
-			b.Logf("%s: http_batch %.0f events/s = %.0f%% of raw_insert %.0f events/s", e.name, httpRate, 100*httpRate/rawRate, rawRate)
+			b.Logf("%s: http_batch %.0f events/s = %.0f%% of raw_insert %.0f events/s; the applier alone %.0f events/s = %.0f%%",
+				e.name, httpRate, 100*httpRate/rawRate, rawRate, applyRate, 100*applyRate/rawRate)
 		}
 	}
 }
@@ -218,6 +228,49 @@ func runHTTP(b *testing.B, cfg store.Config, batches [][]byte) float64 {
 	}
 	b.Logf("http_batch: %d events acknowledged in %.2f s, applied in %.2f s, %d live profiles", events, acked.Seconds(), elapsed.Seconds(), len(cs))
 	return float64(events) / elapsed.Seconds()
+}
+
+// runApply fills the ingest queue with the converted batches (not timed),
+// then times the applier alone draining it: resolution, events, orders and
+// stats, in transactions of up to 10,000 events, on one core.
+func runApply(b *testing.B, cfg store.Config, batches [][]byte) float64 {
+	ctx := context.Background()
+	s, err := store.Open(ctx, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	src, _, err := ingest.CreateSource(ctx, s, store.SystemActor, "web")
+	if err != nil {
+		b.Fatal(err)
+	}
+	received := time.Now().UTC()
+	var reqs []store.QueuedRequest
+	for _, body := range batches {
+		evs, err := ingest.ParseBatch(body, src, received, "CN")
+		if err != nil {
+			b.Fatal(err)
+		}
+		q, err := store.NewQueuedRequest(src.ID, evs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		reqs = append(reqs, q)
+	}
+	for lo := 0; lo < len(reqs); lo += 200 {
+		if _, err := s.EnqueueRequests(ctx, reqs[lo:min(lo+200, len(reqs))]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	start := time.Now()
+	if err := ingest.Drain(ctx, s, nil); err != nil {
+		b.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.Logf("apply_only: %d events in %.2f s", len(batches)*perBatch, elapsed.Seconds())
+	return float64(len(batches)*perBatch) / elapsed.Seconds()
 }
 
 // runRaw inserts the same rows straight into the events table.

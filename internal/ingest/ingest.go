@@ -223,21 +223,14 @@ func (sv *Service) handle(typ string) http.HandlerFunc {
 			writeJSON(w, http.StatusOK, map[string]any{"success": true})
 			return
 		}
-		events := make([]store.Event, 0, len(raws))
-		var bad []indexError
 		for i, raw := range raws {
 			if len(raw) > MaxEventBytes {
 				fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("message %d is %d bytes; the limit is 32 KB per message", i, len(raw)),
 					indexError{Index: i, Message: "larger than 32 KB"})
 				return
 			}
-			ev, err := convert(raw, typ, sentAt, src, received, sv.region)
-			if err != nil {
-				bad = append(bad, indexError{Index: i, Message: err.Error()})
-				continue
-			}
-			events = append(events, ev)
 		}
+		events, bad := convertAll(raws, typ, sentAt, src, received, sv.region)
 		if len(bad) > 0 {
 			// All or nothing: a client that fixes the batch resends it whole.
 			fail(w, http.StatusBadRequest, fmt.Sprintf("%d of %d messages are invalid; nothing was stored", len(bad), len(raws)), bad...)
@@ -266,6 +259,37 @@ func (sv *Service) handle(typ string) http.HandlerFunc {
 		sv.apply.notify()
 		writeJSON(w, http.StatusOK, map[string]any{"success": true})
 	}
+}
+
+// convertAll converts the messages of one request, collecting every bad
+// one with its index.
+func convertAll(raws []json.RawMessage, typ, sentAt string, src store.Source, received time.Time, region string) ([]store.Event, []indexError) {
+	events := make([]store.Event, 0, len(raws))
+	var bad []indexError
+	for i, raw := range raws {
+		ev, err := convert(raw, typ, sentAt, src, received, region)
+		if err != nil {
+			bad = append(bad, indexError{Index: i, Message: err.Error()})
+			continue
+		}
+		events = append(events, ev)
+	}
+	return events, bad
+}
+
+// ParseBatch reads a /v1/batch body the way the tracking API does, for
+// tools that fill the ingest queue themselves (the benchmarks). The error
+// names the first bad message.
+func ParseBatch(body []byte, src store.Source, received time.Time, region string) ([]store.Event, error) {
+	var b batchBody
+	if err := json.Unmarshal(body, &b); err != nil {
+		return nil, fmt.Errorf("body is not a batch: %w", err)
+	}
+	events, bad := convertAll(b.Batch, "", b.SentAt, src, received, region)
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("message %d: %s", bad[0].Index, bad[0].Message)
+	}
+	return events, nil
 }
 
 // source finds the source of a write key. The Segment libraries send the
