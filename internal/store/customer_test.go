@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -389,6 +391,46 @@ func TestLoadDatasetBuildsTagsAndStats(t *testing.T) {
 		o, _ := s.Customer(ctx, org.ID)
 		if len(o.Memberships) != 1 {
 			t.Fatalf("organization side of the membership: %+v", o.Memberships)
+		}
+	})
+}
+
+func TestTakenIdentitiesAreNamedAndNothingOfTheBatchIsWritten(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		email := customer.Identity{Type: customer.IdentityEmail, Value: "taken@example.com"}
+		first := newCustomer(t, "先到", email)
+		if err := s.CreateCustomers(ctx, actor, []*customer.Customer{first}); err != nil {
+			t.Fatal(err)
+		}
+		fieldOf := func(err error) string {
+			var e *errs.Error
+			if !errors.As(err, &e) || e.Kind != errs.Conflict || len(e.Fields) != 1 {
+				t.Fatalf("want one conflict field error, got %v", err)
+			}
+			return e.Fields[0].Field + ": " + e.Fields[0].Message
+		}
+		// Item 2's second identity belongs to a stored customer.
+		batch := []*customer.Customer{
+			newCustomer(t, "甲", customer.Identity{Type: customer.IdentityEmail, Value: "a@example.com"}),
+			newCustomer(t, "乙", customer.Identity{Type: customer.IdentityEmail, Value: "b@example.com"}),
+			newCustomer(t, "丙", customer.Identity{Type: customer.IdentityPhone, Value: "+8613800138000"}, email),
+		}
+		got := fieldOf(s.CreateCustomers(ctx, actor, batch))
+		if want := "body.items[2].identities[1].value: email taken@example.com already identifies customer " + first.ID; got != want {
+			t.Fatalf("error %q, want %q", got, want)
+		}
+		// The same identity twice in one batch.
+		twice := []*customer.Customer{
+			newCustomer(t, "丁", customer.Identity{Type: customer.IdentityEmail, Value: "d@example.com"}),
+			newCustomer(t, "戊", customer.Identity{Type: customer.IdentityEmail, Value: "d@example.com"}),
+		}
+		if got := fieldOf(s.CreateCustomers(ctx, actor, twice)); !strings.HasPrefix(got, "body.items[1].identities[0].value: email d@example.com already identifies customer "+twice[0].ID) {
+			t.Fatalf("error %q", got)
+		}
+		live, err := s.LiveCustomers(ctx)
+		if err != nil || len(live) != 1 {
+			t.Fatalf("%d customers stored, want only the first (%v)", len(live), err)
 		}
 	})
 }
