@@ -81,6 +81,7 @@ type applier struct {
 	backlog *backlog
 	wake    chan struct{}
 	stopped chan struct{}
+	next    chan fetched // the batch being read ahead, if any
 }
 
 const (
@@ -144,30 +145,69 @@ func (ap *applier) run(ctx context.Context) {
 	}
 }
 
+// fetched is a batch read ahead while the one before it was applied.
+type fetched struct {
+	qs  []store.QueuedBatch
+	err error
+}
+
 // applyOnce applies the oldest queued requests in one transaction and
-// reports how many requests it settled. When the group fails, each request
-// is tried alone, so one bad request cannot hold up the others: a request
-// that fails for good (invalid, conflicting, undecodable) is set aside as
-// failed, with the reason, for an operator to see and retry.
+// reports how many requests it settled. While it applies them, it reads
+// the batch after them on the queue's own connection (the next call takes
+// it), so reading and decoding the queue overlaps with applying.
+//
+// When the group fails, each request is tried alone, so one bad request
+// cannot hold up the others: a request that fails for good (invalid,
+// conflicting, undecodable) is set aside as failed, with the reason, for
+// an operator to see and retry.
 func (ap *applier) applyOnce() (int, error) {
 	ctx := context.Background() // a started transaction finishes even when stopping
-	pending, _ := ap.backlog.snapshot()
-	qs, err := ap.store.QueuedEvents(ctx, ap.max)
-	if err != nil {
-		return 0, err
+	var qs []store.QueuedBatch
+	if ap.next != nil {
+		f := <-ap.next
+		ap.next = nil
+		if f.err != nil {
+			return 0, f.err
+		}
+		qs = f.qs
 	}
 	if len(qs) == 0 {
-		// Whatever was pending before the read is settled: applied or
-		// failed by another server sharing the database.
-		ap.backlog.finish(pending...)
-		return 0, nil
+		pending, _ := ap.backlog.snapshot()
+		var err error
+		if qs, err = ap.store.QueuedEvents(ctx, ap.max); err != nil {
+			return 0, err
+		}
+		if len(qs) == 0 {
+			// Whatever was pending before the read is settled: applied or
+			// failed by another server sharing the database.
+			ap.backlog.finish(pending...)
+			return 0, nil
+		}
 	}
 	seqs := make([]int64, len(qs))
 	for i, q := range qs {
 		seqs[i] = q.Seq
 	}
+	next := make(chan fetched, 1)
+	go func() {
+		qs, err := ap.store.QueuedEvents(ctx, ap.max, seqs...)
+		next <- fetched{qs, err}
+	}()
+	n, err := ap.settle(ctx, qs)
+	if err != nil {
+		<-next // read before the failure: keep acceptance order, read again
+		return n, err
+	}
+	ap.next = next
+	return n, nil
+}
+
+// settle applies qs in one transaction, or one by one when that fails.
+func (ap *applier) settle(ctx context.Context, qs []store.QueuedBatch) (int, error) {
 	if _, err := ap.store.ApplyQueued(ctx, qs); err == nil {
-		ap.backlog.finish(seqs...)
+		for _, q := range qs {
+			ap.backlog.finish(q.Seq)
+		}
 		return len(qs), nil
 	} else if len(qs) > 1 {
 		ap.log.Warn("applying a group of queued requests failed; applying them one by one", "requests", len(qs), "err", err)

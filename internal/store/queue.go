@@ -112,9 +112,19 @@ type QueuedBatch struct {
 
 // QueuedEvents returns the oldest requests waiting to be applied, in
 // acceptance order, up to about maxEvents events (always at least one
-// request when any waits). Requests marked failed are left out.
-func (s *Store) QueuedEvents(ctx context.Context, maxEvents int) ([]QueuedBatch, error) {
-	rows, err := s.queueRead.QueryContext(ctx, `SELECT seq, source_id, attempts, body FROM ingest_queue WHERE failed_at IS NULL ORDER BY seq LIMIT $1`, max(1, maxEvents))
+// request when any waits). Requests marked failed are left out, and so are
+// those in skip (a batch being applied while the next one is read).
+func (s *Store) QueuedEvents(ctx context.Context, maxEvents int, skip ...int64) ([]QueuedBatch, error) {
+	args := []any{max(1, maxEvents)}
+	notIn := ""
+	if len(skip) > 0 {
+		for _, seq := range skip {
+			args = append(args, seq)
+		}
+		notIn = ` AND seq NOT IN (` + placeholders(2, len(skip)) + `)`
+	}
+	rows, err := s.queueRead.QueryContext(ctx, `SELECT seq, source_id, attempts, body FROM ingest_queue WHERE failed_at IS NULL`+notIn+
+		` ORDER BY seq LIMIT $1`, args...)
 	if err != nil {
 		return nil, wrap("queued events", err)
 	}
