@@ -46,6 +46,7 @@ var (
 	workers  = flag.Int("c", 4, "concurrent API writers")
 	getReqs  = flag.Int("gets", 50_000, "GET requests in the latency run")
 	searches = flag.Int("searches", 300, "requests per search query")
+	keep     = flag.Bool("keep", false, "keep the data directory (printed) for inspection instead of removing it")
 )
 
 func main() {
@@ -85,7 +86,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	if *keep {
+		fmt.Println("data directory (kept):", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
 	engine := "sqlite"
 	if *pgURL != "" {
 		engine = "postgres"

@@ -1,10 +1,10 @@
 package insight
 
 // The snapshot holds every customer in memory, so its per-customer
-// footprint decides the server's memory at a million customers. A
-// customer's few attributes are a small slice rather than a map (a
-// one-entry map costs ~300 bytes), and repeated strings — attribute
-// keys, cities, owners, tags — share one copy.
+// footprint decides the server's memory at a million customers (see row
+// in service.go). A customer's few attributes are a small slice rather
+// than a map (a one-entry map costs ~300 bytes), and repeated strings —
+// attribute keys, cities, owners, tags — share one copy.
 
 // attrKV is one scalar attribute as text.
 type attrKV struct{ k, v string }

@@ -88,20 +88,17 @@ func BenchmarkRefresh(b *testing.B) {
 	})
 	b.Run("refresh_rfm_tiers_from_store_aggregates", func(b *testing.B) {
 		for b.Loop() {
-			fresh := &snapshot{profile: p, index: make(map[string]int32, n)}
+			fresh := &snapshot{profile: p, ids: svc.ids, index: make(map[rowID]int32, n)}
 			err := st.ScanAnalyticsCustomers(ctx, nil, false, func(c *store.AnalyticsCustomer) error {
-				r := row{id: c.ID, orders: int32(c.Orders), revenue: c.Revenue}
-				if !c.FirstOrderAt.IsZero() {
-					r.first, r.last = c.FirstOrderAt.Unix(), c.LastOrderAt.Unix()
+				r := row{id: svc.ids.key(c.ID)}
+				if c.Orders > 0 {
+					r.buy = &purchases{orders: int32(c.Orders), revenue: c.Revenue, first: c.FirstOrderAt.Unix(), last: c.LastOrderAt.Unix()}
 				}
 				fresh.rows = append(fresh.rows, r)
 				return nil
 			})
 			if err != nil {
 				b.Fatal(err)
-			}
-			for i := range fresh.rows {
-				fresh.setAgg(i)
 			}
 			if _, err := rank(fresh, now); err != nil {
 				b.Fatal(err)
@@ -111,8 +108,9 @@ func BenchmarkRefresh(b *testing.B) {
 	// The peer: the pure package on prebuilt aggregates (bench/rfm's refresh).
 	aggs := make([]value.Aggregate, 0, len(snap.rows))
 	var rev []float64
-	for _, r := range snap.rows {
-		a := value.Aggregate{ID: r.id, Orders: int(r.orders), Revenue: r.revenue}
+	for i := range snap.rows {
+		r := snap.rows[i].p()
+		a := value.Aggregate{ID: snap.id(int32(i)), Orders: int(r.orders), Revenue: r.revenue}
 		if r.orders > 0 {
 			a.FirstOrder, a.LastOrder = time.Unix(r.first, 0).UTC(), time.Unix(r.last, 0).UTC()
 			rev = append(rev, r.revenue)
@@ -132,7 +130,7 @@ func BenchmarkRefresh(b *testing.B) {
 	b.Run("refresh_100_stale_customers", func(b *testing.B) {
 		ids := make([]string, 100)
 		for i := range ids {
-			ids[i] = snap.rows[i*(len(snap.rows)/100)].id
+			ids[i] = snap.id(int32(i * (len(snap.rows) / 100)))
 		}
 		for b.Loop() {
 			if _, err := svc.refreshIDs(ctx, ids); err != nil {

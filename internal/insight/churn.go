@@ -44,11 +44,11 @@ func (m *models) fitChurn(snap *snapshot, p Profile, asOf time.Time, log *slog.L
 	var which []int
 	for i := range snap.rows {
 		r := &snap.rows[i]
-		if r.dead || r.attrs.get(p.ChurnAttribute) == "" {
+		if r.dead || r.attrs().get(p.ChurnAttribute) == "" {
 			continue
 		}
 		which = append(which, i)
-		for _, kv := range r.attrs {
+		for _, kv := range r.attrs() {
 			if kv.k != p.ChurnAttribute && kv.k != "marketing_cost" {
 				cols[kv.k] = true
 			}
@@ -72,13 +72,13 @@ func (m *models) fitChurn(snap *snapshot, p Profile, asOf time.Time, log *slog.L
 			vals[j] = cr[f]
 		}
 		label := 0.0
-		if strings.EqualFold(strings.TrimSpace(r.attrs.get(p.ChurnAttribute)), strings.TrimSpace(p.ChurnValue)) {
+		if strings.EqualFold(strings.TrimSpace(r.attrs().get(p.ChurnAttribute)), strings.TrimSpace(p.ChurnValue)) {
 			label = 1
 			rep.Churned++
 		}
 		t.Rows = append(t.Rows, vals)
 		t.Labels = append(t.Labels, label)
-		t.IDs = append(t.IDs, r.id)
+		t.IDs = append(t.IDs, snap.ids.str(r.id))
 		t.Lines = append(t.Lines, len(t.Rows))
 	}
 	t.Input = churn.InputReport{Rows: len(t.Rows), Used: len(t.Rows)}
@@ -102,16 +102,16 @@ func (m *models) fitChurn(snap *snapshot, p Profile, asOf time.Time, log *slog.L
 // churnRow is a customer's feature values as the churn model reads them.
 func churnRow(r *row, features []string, asOf time.Time) churn.Row {
 	out := churn.Row{
-		"orders":       strconv.Itoa(int(r.orders)),
-		"revenue":      strconv.FormatFloat(r.revenue, 'f', -1, 64),
+		"orders":       strconv.Itoa(int(r.p().orders)),
+		"revenue":      strconv.FormatFloat(r.p().revenue, 'f', -1, 64),
 		"tenure_days":  strconv.FormatInt((asOf.Unix()-r.created)/86400, 10),
 		"interactions": strconv.Itoa(int(r.interactions)),
 	}
-	if r.orders > 0 {
-		out["recency_days"] = strconv.FormatInt((asOf.Unix()-r.last)/86400, 10)
+	if r.p().orders > 0 {
+		out["recency_days"] = strconv.FormatInt((asOf.Unix()-r.p().last)/86400, 10)
 	}
 	for _, f := range features[len(churnBase):] {
-		if v, ok := r.attrs.lookup(f); ok {
+		if v, ok := r.attrs().lookup(f); ok {
 			out[f] = v
 		}
 	}

@@ -16,9 +16,15 @@ import (
 
 // BenchmarkSnapshotMemory reports the live heap the analytics snapshot
 // keeps per customer after a refit (RAPPORT_BENCH_CUSTOMERS customers,
-// default 100,000, each with a city, a tag and one to three orders), the
-// figure that decides the server's memory at a million customers.
+// default 100,000), the figure that decides the server's memory at a
+// million customers: buyers each have a city, a tag and one to three
+// orders; bare records only a name (the foundation benchmark's shape).
 func BenchmarkSnapshotMemory(b *testing.B) {
+	b.Run("buyers", func(b *testing.B) { snapshotMemory(b, true) })
+	b.Run("bare", func(b *testing.B) { snapshotMemory(b, false) })
+}
+
+func snapshotMemory(b *testing.B, buyers bool) {
 	n := 100_000
 	if v, err := strconv.Atoi(os.Getenv("RAPPORT_BENCH_CUSTOMERS")); err == nil && v > 0 {
 		n = v
@@ -36,9 +42,14 @@ func BenchmarkSnapshotMemory(b *testing.B) {
 	for i := range n {
 		id := customer.NewID()
 		created := now.Add(-time.Duration(rng.IntN(3*365*24)) * time.Hour)
-		d.Customers = append(d.Customers, customer.Customer{ID: id, Kind: customer.Person, Name: "客户" + strconv.Itoa(i),
-			Attributes: map[string]any{"city": cities[rng.IntN(len(cities))]}, Tags: []string{"vip"},
-			CreatedAt: created, UpdatedAt: created, Version: 1})
+		c := customer.Customer{ID: id, Kind: customer.Person, Name: "客户" + strconv.Itoa(i),
+			CreatedAt: created, UpdatedAt: created, Version: 1}
+		if !buyers {
+			d.Customers = append(d.Customers, c)
+			continue
+		}
+		c.Attributes, c.Tags = map[string]any{"city": cities[rng.IntN(len(cities))]}, []string{"vip"}
+		d.Customers = append(d.Customers, c)
 		for k := rng.IntN(3) + 1; k > 0; k-- {
 			at := created.Add(time.Duration(rng.IntN(300*24)) * time.Hour)
 			d.Orders = append(d.Orders, customer.Order{ID: customer.NewID(), CustomerID: id, PlacedAt: at, Currency: "CNY",

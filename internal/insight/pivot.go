@@ -92,7 +92,7 @@ func (s *Service) PivotCustomers(ctx context.Context, filters []PivotFilter, lim
 	err = s.readSnapshot(ctx, func(snap *snapshot) error {
 		_, err := s.pivot(ctx, snap, []string{"customers"}, nil, fs, func(r *row) {
 			if total < limit {
-				ids = append(ids, r.id)
+				ids = append(ids, snap.ids.str(r.id))
 			}
 			total++
 		})
@@ -209,23 +209,23 @@ func (s *Service) pivot(ctx context.Context, snap *snapshot, measures, dims []st
 			}
 			return []string{""}
 		case "city":
-			return []string{r.city}
+			return []string{r.city()}
 		case "channel":
-			return []string{r.channel}
+			return []string{r.channel()}
 		case "cohort":
-			if r.orders == 0 {
+			if r.p().orders == 0 {
 				return []string{""}
 			}
-			return []string{periodLabel(r.first, periodDays)}
+			return []string{periodLabel(r.p().first, periodDays)}
 		case "tag":
-			if len(r.tags) == 0 {
+			if len(r.tags()) == 0 {
 				return []string{""}
 			}
-			return r.tags
+			return r.tags()
 		case "owner":
-			return []string{r.owner}
+			return []string{r.owner()}
 		}
-		return []string{r.attrs.get(strings.TrimPrefix(dim, "attr:"))}
+		return []string{r.attrs().get(strings.TrimPrefix(dim, "attr:"))}
 	}
 	midx := map[string]int{}
 	for j, m := range measures {
@@ -238,7 +238,7 @@ func (s *Service) pivot(ctx context.Context, snap *snapshot, measures, dims []st
 			vals[j]++
 		}
 		if j, ok := midx["clv"]; ok {
-			vals[j] += r.clv
+			vals[j] += r.p().clv
 		}
 		if j, ok := midx["profit"]; ok {
 			vals[j] += ps[k].Profit
@@ -310,10 +310,10 @@ func (s *Service) pivot(ctx context.Context, snap *snapshot, measures, dims []st
 			for _, c := range combos {
 				pc := cell(c)
 				addCustomer(pc.vals, k, r)
-				addOrders(pc.vals, float64(r.orders), r.revenue)
+				addOrders(pc.vals, float64(r.p().orders), r.p().revenue)
 			}
 			addCustomer(totals, k, r)
-			addOrders(totals, float64(r.orders), r.revenue)
+			addOrders(totals, float64(r.p().orders), r.p().revenue)
 			continue
 		}
 		pi := slices.Index(dims, "period")

@@ -97,8 +97,8 @@ func (s *Service) CLV(ctx context.Context) (CLVReport, error) {
 		if snap.models.tm != nil {
 			var vals []float64
 			for _, i := range snap.rank.live {
-				if r := &snap.rows[i]; r.hasModel {
-					vals = append(vals, r.clv)
+				if r := &snap.rows[i]; r.p().hasModel {
+					vals = append(vals, r.p().clv)
 				}
 			}
 			d := distribution(vals)
@@ -302,7 +302,7 @@ func (s *Service) Tiers(ctx context.Context, q TierQuery) (TierReport, error) {
 		hv, pv := make([]float64, len(rk.buyers)), make([]float64, len(rk.buyers))
 		for j, k := range rk.buyers {
 			r := &snap.rows[rk.live[k]]
-			hv[j], pv[j] = r.revenue, r.clv
+			hv[j], pv[j] = r.p().revenue, r.p().clv
 		}
 		if snap.models.tm != nil {
 			ups, err := value.UpgradeCandidates(hv, pv, snap.profile.TierCuts)
@@ -312,7 +312,7 @@ func (s *Service) Tiers(ctx context.Context, q TierQuery) (TierReport, error) {
 			rep.UpgradeAll = len(ups)
 			for _, u := range ups[:min(limit, len(ups))] {
 				r := &snap.rows[rk.live[rk.buyers[u.Customer]]]
-				rep.Upgrades = append(rep.Upgrades, UpgradeRow{CustomerID: r.id, Name: r.name, Current: u.Current, Predicted: u.Predicted,
+				rep.Upgrades = append(rep.Upgrades, UpgradeRow{CustomerID: snap.ids.str(r.id), Name: r.name, Current: u.Current, Predicted: u.Predicted,
 					Gap: u.Gap, Historical: u.Historical, Future: u.Future})
 			}
 		}
@@ -399,7 +399,7 @@ func migration(snap *snapshot, log *orderLog, from, to Interval) (MigrationRepor
 	}
 	for _, mv := range m.Moves[:min(500, len(m.Moves))] {
 		r := &snap.rows[who[mv.Customer]]
-		rep.Moves = append(rep.Moves, MoveRow{CustomerID: r.id, Name: r.name, From: mv.From, To: mv.To})
+		rep.Moves = append(rep.Moves, MoveRow{CustomerID: snap.ids.str(r.id), Name: r.name, From: mv.From, To: mv.To})
 	}
 	return rep, nil
 }
@@ -426,7 +426,7 @@ func (s *Service) Pareto(ctx context.Context) (ParetoReport, error) {
 		hv, pv := make([]float64, len(rk.buyers)), make([]float64, len(rk.buyers))
 		for j, k := range rk.buyers {
 			r := &snap.rows[rk.live[k]]
-			hv[j], pv[j] = r.revenue, r.clv
+			hv[j], pv[j] = r.p().revenue, r.p().clv
 		}
 		side := func(vals []float64, metric value.Label) (ParetoSide, error) {
 			c, err := value.Pareto(vals, 100)
@@ -611,7 +611,7 @@ func (s *Service) bought(ctx context.Context, customerID, level string) ([]strin
 		return nil, err
 	}
 	s.mu.RLock()
-	_, ok := snap.index[customerID]
+	_, ok := snap.lookup(customerID)
 	s.mu.RUnlock()
 	if !ok {
 		return nil, errs.E(errs.NotFound, "customer %s not found", customerID)
@@ -663,7 +663,7 @@ func profits(snap *snapshot) ([]value.Profit, value.ProfitReport, error) {
 	costs := make([]value.CustomerCosts, len(snap.rank.live))
 	for k, i := range snap.rank.live {
 		r := &snap.rows[i]
-		costs[k] = value.CustomerCosts{Revenue: r.revenue, GoodsCost: r.goods, Marketing: r.marketing, Interactions: r.kinds}
+		costs[k] = value.CustomerCosts{Revenue: r.p().revenue, GoodsCost: r.p().goods, Marketing: snap.marketing(r), Interactions: r.kinds()}
 	}
 	return value.Profits(costs, snap.profile.CostToServe)
 }
@@ -756,7 +756,7 @@ func (s *Service) Customer(ctx context.Context, id string) (CustomerInsight, err
 		return CustomerInsight{}, err
 	}
 	s.mu.RLock()
-	i, ok := snap.index[id]
+	i, ok := snap.lookup(id)
 	if !ok || snap.rows[i].dead {
 		s.mu.RUnlock()
 		return CustomerInsight{}, errs.E(errs.NotFound, "customer %s not found", id)
@@ -764,7 +764,7 @@ func (s *Service) Customer(ctx context.Context, id string) (CustomerInsight, err
 	now := s.opts.Now().UTC()
 	r := snap.rows[i]
 	sc := snap.scoresOf(i, now)
-	out := CustomerInsight{CustomerID: id, CLV: sc.CLV, PAlive: sc.PAlive, ChurnRisk: sc.ChurnRisk, ChurnReasons: r.reasons,
+	out := CustomerInsight{CustomerID: id, CLV: sc.CLV, PAlive: sc.PAlive, ChurnRisk: sc.ChurnRisk, ChurnReasons: r.reasons(),
 		ExpectedNextPurchase: sc.ExpectedNextPurchase, R: sc.R, F: sc.F, M: sc.M, RecencyDays: -1, Version: s.Version(), CrossSell: []value.Suggestion[string]{}}
 	if k := snap.rank.at(i); k >= 0 {
 		out.Tier, out.PredictedTier = snap.rank.tier[k], snap.rank.ptier[k]
@@ -772,7 +772,7 @@ func (s *Service) Customer(ctx context.Context, id string) (CustomerInsight, err
 		out.RecencyDays = int(snap.rank.rfm.Scores[k].RecencyDays)
 	}
 	out.TierLabel, out.SegmentLabel = out.Tier.Label(), out.Segment.Label()
-	prof, _, err := value.Profits([]value.CustomerCosts{{Revenue: r.revenue, GoodsCost: r.goods, Marketing: r.marketing, Interactions: r.kinds}}, snap.profile.CostToServe)
+	prof, _, err := value.Profits([]value.CustomerCosts{{Revenue: r.p().revenue, GoodsCost: r.p().goods, Marketing: snap.marketing(&r), Interactions: r.kinds()}}, snap.profile.CostToServe)
 	s.mu.RUnlock()
 	if err != nil {
 		return out, err
@@ -781,8 +781,8 @@ func (s *Service) Customer(ctx context.Context, id string) (CustomerInsight, err
 	if out.ExpectedNextPurchase != nil {
 		out.Overdue = now.After(*out.ExpectedNextPurchase)
 	}
-	out.Lapsed = r.orders > 0 && now.Unix()-r.last > int64(snap.profile.LapsedAfterDays)*86400
-	if r.orders > 0 {
+	out.Lapsed = r.p().orders > 0 && now.Unix()-r.p().last > int64(snap.profile.LapsedAfterDays)*86400
+	if r.p().orders > 0 {
 		a, err := s.Associations(ctx, AssociationQuery{CustomerID: id})
 		if err != nil {
 			return out, err
@@ -814,7 +814,7 @@ func (s *Service) orderLog(ctx context.Context, snap *snapshot) (*orderLog, erro
 	log := &orderLog{}
 	srcID := map[string]uint16{}
 	err := s.store.ScanCompletedOrders(ctx, nil, func(o *store.AnalyticsOrder) error {
-		i, ok := snap.index[o.CustomerID]
+		i, ok := snap.lookup(o.CustomerID)
 		if !ok {
 			return nil
 		}

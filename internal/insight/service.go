@@ -15,12 +15,15 @@
 package insight
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"math"
 	"runtime"
+	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,6 +72,8 @@ type Service struct {
 
 	cacheMu sync.Mutex
 	cache   map[string]cached
+
+	ids *idTable // customer ids ↔ row keys, for every snapshot
 }
 
 type cached struct {
@@ -89,7 +94,7 @@ func New(st *store.Store, opts Options) *Service {
 		opts.RefreshEvery = 5 * time.Second
 	}
 	s := &Service{store: st, opts: opts, log: opts.Log, dirty: map[string]struct{}{},
-		wake: make(chan struct{}, 1), refitCh: make(chan struct{}, 1), cache: map[string]cached{}}
+		wake: make(chan struct{}, 1), refitCh: make(chan struct{}, 1), cache: map[string]cached{}, ids: newIDTable()}
 	st.OnChange(s.markDirty)
 	return s
 }
@@ -256,17 +261,18 @@ func (s *Service) refitLocked(ctx context.Context) (RefitReport, error) {
 	}
 	asOf := s.opts.Now().UTC()
 	rep.AsOf = asOf
-	snap := &snapshot{profile: p, index: map[string]int32{}}
+	snap := &snapshot{profile: p, ids: s.ids, index: map[rowID]int32{}}
 	// Size the rows and the index once: growing them by appending would
 	// leave up to half the capacity unused for good.
 	if n, err := s.store.CountMatching(ctx, store.Condition{Where: "TRUE"}, ""); err == nil && n > 0 {
 		n += n/64 + 16 // customers created while loading
-		snap.rows, snap.index = make([]row, 0, n), make(map[string]int32, n)
+		snap.rows, snap.index = make([]row, 0, n), make(map[rowID]int32, n)
 	}
 	start := time.Now()
 	if err := s.load(ctx, snap, nil, asOf); err != nil {
 		return rep, fmt.Errorf("insight: refit: %w", err)
 	}
+	snap.freeze()
 	lap("load", start)
 	start = time.Now()
 	snap.models = fitModels(snap, p, asOf, s.log)
@@ -277,9 +283,6 @@ func (s *Service) refitLocked(ctx context.Context) (RefitReport, error) {
 		live = append(live, int32(i))
 	}
 	snap.models.scoreRows(snap.rows, live, asOf, p)
-	for i := range snap.rows {
-		snap.setAgg(i)
-	}
 	lap("score", start)
 	start = time.Now()
 	snap.rank, err = rank(snap, asOf)
@@ -299,12 +302,16 @@ func (s *Service) refitLocked(ctx context.Context) (RefitReport, error) {
 	s.version.Add(1)
 
 	start = time.Now()
-	ids, err := s.writeScores(ctx, snap, live)
+	wrote, ids, err := s.writeScores(ctx, snap, live)
 	if err != nil {
 		return rep, fmt.Errorf("insight: refit: %w", err)
 	}
-	rep.ScoresWrote = len(ids)
+	rep.ScoresWrote = wrote
 	lap("write", start)
+	// A refit reads every customer and leaves gigabytes of garbage over a
+	// million of them; hand the freed pages back now rather than holding
+	// the high-water mark until the scavenger gets to it.
+	debug.FreeOSMemory()
 	rep.Seconds["total"] = time.Since(t0).Seconds()
 	s.log.Info("analytics refit", "customers", rep.Customers, "buyers", rep.Buyers, "seconds", rep.Seconds["total"])
 	if s.opts.AfterRefresh != nil {
@@ -317,39 +324,37 @@ func (s *Service) refitLocked(ctx context.Context) (RefitReport, error) {
 // never holds the single writer long enough to stall user writes.
 const scoreBatch = 2000
 
-// writeScores stores the scores of the given rows, in batches.
-func (s *Service) writeScores(ctx context.Context, snap *snapshot, rows []int32) ([]string, error) {
-	ids := make([]string, 0, len(rows))
+// writeScores stores the scores of the given rows, in batches. Each batch
+// is read under the lock and written without it, so a refit of a million
+// customers never holds a million stored scores at once.
+// It returns how many it wrote, and their ids when AfterRefresh wants them.
+func (s *Service) writeScores(ctx context.Context, snap *snapshot, rows []int32) (int, []string, error) {
+	var ids []string
+	if s.opts.AfterRefresh != nil {
+		ids = make([]string, 0, len(rows))
+	}
+	n := len(rows)
 	batch := make(map[string]customer.Scores, scoreBatch)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := s.store.UpsertScores(ctx, batch)
-		clear(batch)
-		return err
-	}
-	s.mu.RLock()
-	now := s.opts.Now().UTC()
-	type item struct {
-		id string
-		sc customer.Scores
-	}
-	items := make([]item, 0, len(rows))
-	for _, i := range rows {
-		items = append(items, item{snap.rows[i].id, snap.scoresOf(i, now)})
-	}
-	s.mu.RUnlock()
-	for _, it := range items {
-		batch[it.id] = it.sc
-		ids = append(ids, it.id)
-		if len(batch) == scoreBatch {
-			if err := flush(); err != nil {
-				return nil, err
+	for len(rows) > 0 {
+		chunk := rows[:min(scoreBatch, len(rows))]
+		rows = rows[len(chunk):]
+		s.mu.RLock()
+		now := s.opts.Now().UTC()
+		for _, i := range chunk {
+			id := snap.id(i)
+			batch[id] = snap.scoresOf(i, now)
+			if ids != nil {
+				ids = append(ids, id)
 			}
 		}
+		s.mu.RUnlock()
+		err := s.store.UpsertScores(ctx, batch)
+		clear(batch)
+		if err != nil {
+			return 0, nil, err
+		}
 	}
-	return ids, flush()
+	return n, ids, nil
 }
 
 // current returns the snapshot, fitting it first when there is none yet.
@@ -436,7 +441,7 @@ func (s *Service) refreshIDs(ctx context.Context, ids []string) (int, error) {
 	asOf := s.opts.Now().UTC()
 	// Read the changed customers into a scratch snapshot without holding
 	// the lock, then fold them in.
-	fresh := &snapshot{profile: snap.profile, index: map[string]int32{}}
+	fresh := &snapshot{profile: snap.profile, ids: s.ids, index: map[rowID]int32{}}
 	if err := s.load(ctx, fresh, ids, asOf); err != nil {
 		return 0, fmt.Errorf("insight: refresh: %w", err)
 	}
@@ -447,8 +452,9 @@ func (s *Service) refreshIDs(ctx context.Context, ids []string) (int, error) {
 	touched := make([]int32, 0, len(ids))
 	gone := map[string]bool{}
 	for _, id := range ids {
-		j, ok := fresh.index[id]
-		i, known := snap.index[id]
+		k := s.ids.key(id)
+		j, ok := fresh.index[k]
+		i, known := snap.find(k)
 		switch {
 		case ok && known:
 			if snap.rows[i].dead {
@@ -458,17 +464,16 @@ func (s *Service) refreshIDs(ctx context.Context, ids []string) (int, error) {
 		case ok:
 			i = int32(len(snap.rows))
 			snap.rows = append(snap.rows, fresh.rows[j])
-			snap.index[id] = i
+			snap.index[k] = i
 		case known:
 			if !snap.rows[i].dead {
 				snap.dead++
 			}
-			snap.rows[i] = row{id: id, dead: true}
+			snap.rows[i] = row{id: k, dead: true}
 		default:
 			gone[id] = true
 			continue
 		}
-		snap.setAgg(int(i))
 		if !snap.rows[i].dead {
 			touched = append(touched, i)
 		} else {
@@ -485,7 +490,7 @@ func (s *Service) refreshIDs(ctx context.Context, ids []string) (int, error) {
 		return 0, fmt.Errorf("insight: refresh: %w", err)
 	}
 	s.version.Add(1)
-	written, err := s.writeScores(ctx, snap, touched)
+	_, written, err := s.writeScores(ctx, snap, touched)
 	if err != nil {
 		return 0, fmt.Errorf("insight: refresh: %w", err)
 	}
@@ -505,60 +510,206 @@ func (s *Service) refreshIDs(ctx context.Context, ids []string) (int, error) {
 	return len(ids), nil
 }
 
-// row is one customer in the snapshot.
+// row is one customer in the snapshot. The snapshot holds every customer,
+// so a row is kept small and nearly pointer-free: the id packed into 16
+// bytes, narrow day numbers, and everything many customers lack (owner,
+// city, tags, attributes, interactions, churn reasons) behind one pointer
+// that stays nil for a bare record.
 type row struct {
-	id, name     string
-	dead         bool
+	id           rowID
+	name         string
+	ext          *rowExt
+	buy          *purchases // nil for a customer who never bought
 	created      int64
-	owner        string
-	city         string
-	channel      string
-	tags         []string
-	attrs        attrList // scalar attributes as text
-	orders       int32
-	revenue      float64
-	first, last  int64 // unix seconds of the first and last completed order; 0 without
 	interactions int32
-	// From the order log: distinct purchase days and their span, the value
-	// of the repeat days (every day but the first), the calibration split.
-	days        int32
-	firstDay    int64 // civil days since 1970
-	lastDay     int64
+	dead         bool
+}
+
+// purchases is a buyer's order history and lifetime-value outputs.
+type purchases struct {
+	first, last int64 // unix seconds of the first and last completed order; 0 without
+	next        int64 // expected next purchase (unix seconds); 0 when unknown
+	revenue     float64
+	// From the order log: the value of the repeat days (every day but the
+	// first), and the calibration split.
 	repeatValue float64
-	cal         calSplit
 	goods       float64
-	kinds       map[string]int // interactions by kind
-	marketing   float64
 	// Model outputs.
-	hasModel bool
-	clv      float64
-	pAlive   float64
-	next     int64 // expected next purchase (unix seconds); 0 when unknown
-	churn    float64
+	clv, pAlive float64
+	cal         calSplit
+	orders      int32
+	// From the order log: distinct purchase days and their span.
+	days              int32
+	firstDay, lastDay int32 // civil days since 1970
+	hasModel          bool
+}
+
+// none is what p returns for a row without purchases; never written.
+var none purchases
+
+// p is the row's purchases for reading (zero for a non-buyer).
+func (r *row) p() *purchases {
+	if r.buy == nil {
+		return &none
+	}
+	return r.buy
+}
+
+// buying is the row's purchases for writing, made on first use.
+func (r *row) buying() *purchases {
+	if r.buy == nil {
+		r.buy = &purchases{}
+	}
+	return r.buy
+}
+
+// rowExt is the part of a row that bare customer records do without.
+type rowExt struct {
+	owner, city, channel string
+	tags                 []string
+	attrs                attrList       // scalar attributes as text
+	kinds                map[string]int // interactions by kind
+	marketing            float64        // the customer's own marketing cost, when hasMarketing
+	hasMarketing         bool
+	// The churn model's output, for customers it scores.
 	hasChurn bool
+	churn    float64
 	reasons  []churn.Contribution
+}
+
+// churnRisk is the row's churn risk: the churn model's when it scored the
+// customer, else 1 − P(alive) from the lifetime-value model.
+func (r *row) churnRisk() (float64, bool) {
+	if r.ext != nil && r.ext.hasChurn {
+		return r.ext.churn, true
+	}
+	if b := r.buy; b != nil && b.hasModel {
+		return 1 - b.pAlive, true
+	}
+	return 0, false
+}
+
+// marketing is the row's marketing cost: its own, or the profile's.
+func (snap *snapshot) marketing(r *row) float64 {
+	if r.ext != nil && r.ext.hasMarketing {
+		return r.ext.marketing
+	}
+	return snap.profile.MarketingCostPerCustomer
+}
+
+func (r *row) extra() *rowExt {
+	if r.ext == nil {
+		r.ext = &rowExt{}
+	}
+	return r.ext
+}
+
+func (r *row) owner() string {
+	if r.ext == nil {
+		return ""
+	}
+	return r.ext.owner
+}
+
+func (r *row) city() string {
+	if r.ext == nil {
+		return ""
+	}
+	return r.ext.city
+}
+
+func (r *row) channel() string {
+	if r.ext == nil {
+		return ""
+	}
+	return r.ext.channel
+}
+
+func (r *row) tags() []string {
+	if r.ext == nil {
+		return nil
+	}
+	return r.ext.tags
+}
+
+func (r *row) attrs() attrList {
+	if r.ext == nil {
+		return nil
+	}
+	return r.ext.attrs
+}
+
+func (r *row) kinds() map[string]int {
+	if r.ext == nil {
+		return nil
+	}
+	return r.ext.kinds
+}
+
+func (r *row) reasons() []churn.Contribution {
+	if r.ext == nil {
+		return nil
+	}
+	return r.ext.reasons
 }
 
 // calSplit is a customer's history cut at the calibration end.
 type calSplit struct {
-	days     int32 // distinct purchase days up to the calibration end
-	lastDay  int64
-	holdout  int32 // distinct purchase days after it
 	repeatV  float64
-	eligible bool // first purchase on or before the calibration end
+	days     int32 // distinct purchase days up to the calibration end
+	lastDay  int32
+	holdout  int32 // distinct purchase days after it
+	eligible bool  // first purchase on or before the calibration end
 }
 
 // snapshot is the in-memory state the reports and scores come from.
 type snapshot struct {
 	profile    Profile
+	ids        *idTable
 	rows       []row
-	index      map[string]int32
+	index      map[rowID]int32 // rows by id: all while loading, then those added since freeze
+	sorted     []int32         // after freeze: the frozen rows in id order
 	models     models
 	rank       *ranking
 	orderCount int
-	aggs       []value.Aggregate // RFM aggregates, aligned with rows, kept current by refreshes
-	identity   []int32           // 0, 1, 2, …: live positions when no row is dead
-	dead       int               // rows deleted since the refit
+	identity   []int32 // 0, 1, 2, …: live positions when no row is dead
+	dead       int     // rows deleted since the refit
+}
+
+// id is row i's customer id.
+func (snap *snapshot) id(i int32) string { return snap.ids.str(snap.rows[i].id) }
+
+// lookup is the row of a customer id.
+func (snap *snapshot) lookup(id string) (int32, bool) {
+	k, ok := snap.ids.find(id)
+	if !ok {
+		return 0, false
+	}
+	return snap.find(k)
+}
+
+func (snap *snapshot) find(k rowID) (int32, bool) {
+	if i, ok := snap.index[k]; ok {
+		return i, true
+	}
+	rows := snap.rows
+	j, ok := slices.BinarySearchFunc(snap.sorted, k, func(i int32, k rowID) int { return bytes.Compare(rows[i].id[:], k[:]) })
+	if !ok {
+		return 0, false
+	}
+	return snap.sorted[j], true
+}
+
+// freeze trades the loaded snapshot's id map (~40 bytes a customer) for
+// its rows sorted by id (4 bytes); rows added later go to a fresh map.
+func (snap *snapshot) freeze() {
+	sorted := make([]int32, len(snap.rows))
+	for i := range sorted {
+		sorted[i] = int32(i)
+	}
+	rows := snap.rows
+	slices.SortFunc(sorted, func(a, b int32) int { return bytes.Compare(rows[a].id[:], rows[b].id[:]) })
+	snap.sorted, snap.index = sorted, map[rowID]int32{}
 }
 
 // civilDay numbers a UTC calendar date as days since 1970-01-01.
@@ -575,39 +726,54 @@ func (s *Service) load(ctx context.Context, snap *snapshot, ids []string, asOf t
 	p := snap.profile
 	in := newInterner()
 	err := s.store.ScanAnalyticsCustomers(ctx, ids, true, func(c *store.AnalyticsCustomer) error {
-		r := row{id: c.ID, name: c.Name, created: c.CreatedAt.Unix(), owner: c.OwnerID, tags: c.Tags,
-			orders: int32(c.Orders), revenue: c.Revenue, interactions: int32(c.Interactions), marketing: p.MarketingCostPerCustomer}
-		if !c.FirstOrderAt.IsZero() {
-			r.first, r.last = c.FirstOrderAt.Unix(), c.LastOrderAt.Unix()
+		k := snap.ids.key(c.ID)
+		r := row{id: k, name: c.Name, created: c.CreatedAt.Unix(), interactions: int32(c.Interactions)}
+		if c.Orders != 0 || c.Revenue != 0 || !c.FirstOrderAt.IsZero() {
+			b := r.buying()
+			b.orders, b.revenue = int32(c.Orders), c.Revenue
+			if !c.FirstOrderAt.IsZero() {
+				b.first, b.last = c.FirstOrderAt.Unix(), c.LastOrderAt.Unix()
+			}
 		}
-		r.owner, r.tags = in.of(r.owner), in.all(r.tags)
+		if c.OwnerID != "" {
+			r.extra().owner = in.of(c.OwnerID)
+		}
+		if len(c.Tags) > 0 {
+			r.extra().tags = slices.Clip(in.all(c.Tags))
+		}
 		if len(c.Attributes) > 0 {
-			r.attrs = make(attrList, 0, len(c.Attributes))
+			attrs := make(attrList, 0, len(c.Attributes))
 			for k, v := range c.Attributes {
 				if t, ok := attrText(v); ok {
-					r.attrs = append(r.attrs, attrKV{in.of(k), in.of(t)})
+					attrs = append(attrs, attrKV{in.of(k), in.of(t)})
 				}
 			}
-			r.city = r.attrs.get(p.CityAttribute)
-			r.channel = r.attrs.get(p.ChannelAttribute)
+			if len(attrs) > 0 {
+				x := r.extra()
+				x.attrs = attrs
+				x.city = attrs.get(p.CityAttribute)
+				x.channel = attrs.get(p.ChannelAttribute)
+			}
 			if m, ok := c.Attributes["marketing_cost"].(float64); ok && m >= 0 && !math.IsInf(m, 0) {
-				r.marketing = m
+				x := r.extra()
+				x.marketing, x.hasMarketing = m, true
 			}
 		}
-		snap.index[c.ID] = int32(len(snap.rows))
+		snap.index[k] = int32(len(snap.rows))
 		snap.rows = append(snap.rows, r)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	calEnd := civilDay(asOf.Unix()) - int64(p.HoldoutDays)
-	var cur *row
+	calEnd := int32(civilDay(asOf.Unix()) - int64(p.HoldoutDays))
+	var cur *purchases
+	var curRow *row
 	var curID string
-	lastOrderDay := int64(math.MinInt64)
+	lastOrderDay := int32(math.MinInt32)
 	var dayValue float64
 	closeDay := func() {
-		if cur == nil || lastOrderDay == math.MinInt64 {
+		if cur == nil || lastOrderDay == math.MinInt32 {
 			return
 		}
 		if lastOrderDay != cur.firstDay {
@@ -621,16 +787,17 @@ func (s *Service) load(ctx context.Context, snap *snapshot, ids []string, asOf t
 		snap.orderCount++
 		if o.CustomerID != curID {
 			closeDay()
-			curID, cur, lastOrderDay = o.CustomerID, nil, math.MinInt64
-			if i, ok := snap.index[o.CustomerID]; ok {
-				cur = &snap.rows[i]
+			curID, cur, curRow, lastOrderDay = o.CustomerID, nil, nil, math.MinInt32
+			if i, ok := snap.lookup(o.CustomerID); ok {
+				curRow = &snap.rows[i]
+				cur = curRow.buying()
 				cur.days, cur.repeatValue, cur.cal = 0, 0, calSplit{}
 			}
 		}
 		if cur == nil {
 			return nil // a deleted customer's order
 		}
-		d := civilDay(o.PlacedAt.Unix())
+		d := int32(civilDay(o.PlacedAt.Unix()))
 		if d == lastOrderDay {
 			dayValue += o.Total
 			return nil
@@ -638,8 +805,8 @@ func (s *Service) load(ctx context.Context, snap *snapshot, ids []string, asOf t
 		closeDay()
 		if cur.days == 0 {
 			cur.firstDay = d
-			if cur.channel == "" {
-				cur.channel = o.Source
+			if curRow.channel() == "" && o.Source != "" {
+				curRow.extra().channel = in.of(o.Source)
 			}
 			cur.cal.eligible = d <= calEnd
 		}
@@ -659,8 +826,10 @@ func (s *Service) load(ctx context.Context, snap *snapshot, ids []string, asOf t
 		return err
 	}
 	err = s.store.ScanGoodsCosts(ctx, ids, func(id string, cost float64) error {
-		if i, ok := snap.index[id]; ok {
-			snap.rows[i].goods = cost
+		if i, ok := snap.lookup(id); ok {
+			if cost != 0 || snap.rows[i].buy != nil {
+				snap.rows[i].buying().goods = cost
+			}
 		}
 		return nil
 	})
@@ -668,12 +837,12 @@ func (s *Service) load(ctx context.Context, snap *snapshot, ids []string, asOf t
 		return err
 	}
 	return s.store.ScanInteractionCounts(ctx, ids, func(id, kind string, n int64) error {
-		if i, ok := snap.index[id]; ok {
-			r := &snap.rows[i]
-			if r.kinds == nil {
-				r.kinds = map[string]int{}
+		if i, ok := snap.lookup(id); ok {
+			x := snap.rows[i].extra()
+			if x.kinds == nil {
+				x.kinds = map[string]int{}
 			}
-			r.kinds[kind] = int(n)
+			x.kinds[in.of(kind)] = int(n)
 		}
 		return nil
 	})
@@ -696,9 +865,9 @@ func attrText(v any) (string, bool) {
 }
 
 // summary is the customer's CLV summary as of day asOf, in unit days.
-func (r *row) summary(asOfDay int64, unitDays float64) clv.Summary {
-	s := clv.Summary{ID: r.id, X: int(r.days) - 1}
-	s.T = float64(asOfDay-r.firstDay) / unitDays
+func (r *purchases) summary(asOfDay int64, unitDays float64) clv.Summary {
+	s := clv.Summary{X: int(r.days) - 1}
+	s.T = float64(asOfDay-int64(r.firstDay)) / unitDays
 	if s.X > 0 {
 		s.TX = float64(r.lastDay-r.firstDay) / unitDays
 		s.Zbar = r.repeatValue / float64(s.X)
@@ -710,9 +879,9 @@ func (r *row) summary(asOfDay int64, unitDays float64) clv.Summary {
 }
 
 // calSummary is the customer's summary at the calibration end.
-func (r *row) calSummary(calDay int64, unitDays float64) clv.Summary {
-	s := clv.Summary{ID: r.id, X: int(r.cal.days) - 1, HoldoutX: int(r.cal.holdout)}
-	s.T = float64(calDay-r.firstDay) / unitDays
+func (r *purchases) calSummary(calDay int64, unitDays float64) clv.Summary {
+	s := clv.Summary{X: int(r.cal.days) - 1, HoldoutX: int(r.cal.holdout)}
+	s.T = float64(calDay-int64(r.firstDay)) / unitDays
 	if s.X > 0 {
 		s.TX = float64(r.cal.lastDay-r.firstDay) / unitDays
 		s.Zbar = r.cal.repeatV / float64(s.X)
@@ -751,8 +920,11 @@ func fitModels(snap *snapshot, p Profile, asOf time.Time, log *slog.Logger) mode
 	var spendSum float64
 	var spendN int
 	for i := range snap.rows {
-		r := &snap.rows[i]
-		if r.dead || r.days == 0 || r.firstDay > asOfDay {
+		if snap.rows[i].dead {
+			continue
+		}
+		r := snap.rows[i].p()
+		if r.days == 0 || int64(r.firstDay) > asOfDay {
 			continue
 		}
 		s := r.summary(asOfDay, u)
@@ -847,10 +1019,15 @@ func (m *models) scoreRows(rows []row, which []int32, asOf time.Time, p Profile)
 
 // score fills one row's model outputs.
 func (m *models) score(r *row, asOf time.Time, p Profile) {
-	r.hasModel, r.clv, r.pAlive, r.next, r.hasChurn, r.churn, r.reasons = false, 0, 0, 0, false, 0, nil
-	if r.days > 0 {
+	if r.ext != nil {
+		r.ext.hasChurn, r.ext.churn, r.ext.reasons = false, 0, nil
+	}
+	if b := r.buy; b != nil {
+		b.hasModel, b.clv, b.pAlive, b.next = false, 0, 0, 0
+	}
+	if b := r.buy; b != nil && b.days > 0 {
 		u := m.unit.Days()
-		s := r.summary(civilDay(asOf.Unix()), u)
+		s := b.summary(civilDay(asOf.Unix()), u)
 		gap := p.PurchaseCycleDays * 86400 // fallback: the business's cycle
 		if s.X > 0 {
 			gap = (s.TX / float64(s.X)) * u * 86400
@@ -861,19 +1038,18 @@ func (m *models) score(r *row, asOf time.Time, p Profile) {
 				spend = m.gg.ExpectedSpend(s.X, s.Zbar)
 			}
 			if v, err := clv.CLV(m.tm, s, spend, m.hor); err == nil && !math.IsNaN(v) && !math.IsInf(v, 0) {
-				r.clv, r.hasModel = v, true
-				r.pAlive = m.tm.PAlive(s.X, s.TX, s.T)
+				b.clv, b.hasModel = v, true
+				b.pAlive = m.tm.PAlive(s.X, s.TX, s.T)
 				// Posterior mean purchase rate of a live customer: (r+x)/(α+T).
 				gap = (m.alpha + s.T) / (m.r + float64(s.X)) * u * 86400
-				r.churn, r.hasChurn = 1-r.pAlive, true
 			}
 		}
-		r.next = r.lastDay*86400 + int64(gap)
+		b.next = int64(b.lastDay)*86400 + int64(gap)
 	}
-	if m.churn != nil && r.attrs != nil {
-		if v := r.attrs.get(p.ChurnAttribute); v != "" {
+	if m.churn != nil && r.attrs() != nil {
+		if v := r.attrs().get(p.ChurnAttribute); v != "" {
 			pr, top := m.churn.Score(churnRow(r, m.churnF, asOf))
-			r.churn, r.hasChurn, r.reasons = pr, true, top
+			r.ext.churn, r.ext.hasChurn, r.ext.reasons = pr, true, top
 		}
 	}
 }
@@ -890,16 +1066,16 @@ func (snap *snapshot) scoresOf(i int32, now time.Time) customer.Scores {
 		}
 		sc.R, sc.F, sc.M = int(rs.R), int(rs.F), int(rs.M)
 	}
-	if r.hasModel {
-		c, pa := round(r.clv, 2), round(r.pAlive, 4)
+	if b := r.p(); b.hasModel {
+		c, pa := round(b.clv, 2), round(b.pAlive, 4)
 		sc.CLV, sc.PAlive = &c, &pa
 	}
-	if r.next != 0 {
-		t := time.Unix(r.next, 0).UTC()
+	if b := r.p(); b.next != 0 {
+		t := time.Unix(b.next, 0).UTC()
 		sc.ExpectedNextPurchase = &t
 	}
-	if r.hasChurn {
-		c := round(r.churn, 4)
+	if v, ok := r.churnRisk(); ok {
+		c := round(v, 4)
 		sc.ChurnRisk = &c
 	}
 	return sc
@@ -945,27 +1121,11 @@ func (rk *ranking) at(i int32) int {
 	return rk.pos[i]
 }
 
-// setAgg refreshes the maintained RFM aggregate of row i.
-func (snap *snapshot) setAgg(i int) {
-	for len(snap.aggs) <= i {
-		snap.aggs = append(snap.aggs, value.Aggregate{})
-	}
-	r := &snap.rows[i]
-	a := value.Aggregate{ID: r.id, Orders: int(r.orders), Revenue: r.revenue}
-	if r.orders > 0 && !r.dead {
-		a.FirstOrder, a.LastOrder = time.Unix(r.first, 0).UTC(), time.Unix(r.last, 0).UTC()
-	} else {
-		a.Orders, a.Revenue = 0, 0
-	}
-	snap.aggs[i] = a
-}
-
 // rank scores RFM and tiers over every live customer in the snapshot, from
-// the aggregates the snapshot maintains (no per-customer rebuild).
+// the aggregates its rows keep current (no per-customer rebuild).
 func rank(snap *snapshot, asOf time.Time) (*ranking, error) {
 	p := snap.profile
 	rk := &ranking{asOf: asOf}
-	aggs := snap.aggs[:len(snap.rows)]
 	if snap.dead == 0 {
 		for len(snap.identity) < len(snap.rows) {
 			snap.identity = append(snap.identity, int32(len(snap.identity)))
@@ -973,7 +1133,6 @@ func rank(snap *snapshot, asOf time.Time) (*ranking, error) {
 		rk.live = snap.identity[:len(snap.rows)]
 	} else {
 		rk.pos = make([]int, len(snap.rows))
-		live := make([]value.Aggregate, 0, len(snap.rows))
 		for i := range snap.rows {
 			rk.pos[i] = -1
 			if snap.rows[i].dead {
@@ -981,27 +1140,31 @@ func rank(snap *snapshot, asOf time.Time) (*ranking, error) {
 			}
 			rk.pos[i] = len(rk.live)
 			rk.live = append(rk.live, int32(i))
-			live = append(live, aggs[i])
 		}
-		aggs = live
 	}
 	lapsedBefore := asOf.Unix() - int64(p.LapsedAfterDays)*86400
 	for _, i := range rk.live {
-		if r := &snap.rows[i]; r.orders > 0 && r.last < lapsedBefore {
+		if r := snap.rows[i].p(); r.orders > 0 && r.last < lapsedBefore {
 			rk.lapsed++
 		}
 	}
 	var err error
-	rk.rfm, err = value.ScoreRFM(aggs, value.RFMOptions{AsOf: asOf, Window: time.Duration(p.RFMWindowDays) * 24 * time.Hour})
+	rk.rfm, err = value.ScoreRFMFunc(len(rk.live), func(k int) value.Purchases {
+		r := snap.rows[rk.live[k]].p()
+		if r.orders <= 0 {
+			return value.Purchases{}
+		}
+		return value.Purchases{Orders: int(r.orders), Revenue: r.revenue, LastOrder: time.Unix(r.last, 0).UTC()}
+	}, value.RFMOptions{AsOf: asOf, Window: time.Duration(p.RFMWindowDays) * 24 * time.Hour})
 	if err != nil {
 		return nil, err
 	}
-	hv, pv := make([]float64, 0, len(aggs)), make([]float64, 0, len(aggs))
-	for k, a := range aggs {
-		if a.Orders > 0 {
+	var hv, pv []float64
+	for k, i := range rk.live {
+		if r := snap.rows[i].p(); r.orders > 0 {
 			rk.buyers = append(rk.buyers, k)
-			hv = append(hv, a.Revenue)
-			pv = append(pv, snap.rows[rk.live[k]].clv)
+			hv = append(hv, r.revenue)
+			pv = append(pv, r.clv)
 		}
 	}
 	if rk.hist, err = value.AssignTiers(hv, p.TierCuts); err != nil {
@@ -1010,7 +1173,7 @@ func rank(snap *snapshot, asOf time.Time) (*ranking, error) {
 	if rk.pred, err = value.AssignTiers(pv, p.TierCuts); err != nil {
 		return nil, err
 	}
-	rk.tier, rk.ptier = make([]value.Tier, len(aggs)), make([]value.Tier, len(aggs))
+	rk.tier, rk.ptier = make([]value.Tier, len(rk.live)), make([]value.Tier, len(rk.live))
 	for j, k := range rk.buyers {
 		rk.tier[k], rk.ptier[k] = rk.hist.Tiers[j], rk.pred.Tiers[j]
 	}

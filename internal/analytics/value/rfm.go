@@ -189,6 +189,24 @@ type RFMResult struct {
 // ntile(5) OVER (ORDER BY last_order, input_position). Equal values can
 // therefore straddle a boundary, as in SQL; the tie-break makes it repeatable.
 func ScoreRFM(aggs []Aggregate, opts RFMOptions) (RFMResult, error) {
+	return ScoreRFMFunc(len(aggs), func(i int) Purchases {
+		a := &aggs[i]
+		return Purchases{Orders: a.Orders, Revenue: a.Revenue, LastOrder: a.LastOrder}
+	}, opts)
+}
+
+// Purchases is the part of a customer's aggregate that RFM reads.
+type Purchases struct {
+	Orders    int
+	Revenue   float64
+	LastOrder time.Time
+}
+
+// ScoreRFMFunc is ScoreRFM over n customers read through at, for callers
+// that keep their aggregates in another shape (the analytics snapshot holds
+// a million customers and cannot afford a second copy). at must be safe to
+// call from several goroutines at once.
+func ScoreRFMFunc(n int, at func(i int) Purchases, opts RFMOptions) (RFMResult, error) {
 	if opts.AsOf.IsZero() {
 		return RFMResult{}, errors.New("value: rfm: as-of time is required")
 	}
@@ -199,7 +217,7 @@ func ScoreRFM(aggs []Aggregate, opts RFMOptions) (RFMResult, error) {
 	if grid == (SegmentGrid{}) {
 		grid = DefaultSegmentGrid()
 	}
-	res := RFMResult{AsOf: opts.AsOf, Scores: make([]RFMScore, len(aggs))}
+	res := RFMResult{AsOf: opts.AsOf, Scores: make([]RFMScore, n)}
 	asOf := opts.AsOf.UnixNano()
 	asOfDay := floorDiv(opts.AsOf.Unix(), 86400)
 	days := func(t time.Time) int32 { return int32(asOfDay - floorDiv(t.Unix(), 86400)) }
@@ -209,10 +227,12 @@ func ScoreRFM(aggs []Aggregate, opts RFMOptions) (RFMResult, error) {
 	}
 
 	// Eligible customers, in input order (the tie-breaker).
-	elig := make([]uint32, 0, len(aggs))
+	elig := make([]uint32, 0, n)
 	subSecond := false // whole-second times sort on fewer radix digits
-	for i := range aggs {
-		a := &aggs[i]
+	var count [segmentCount]int
+	var revenue [segmentCount]float64
+	for i := range n {
+		a := at(i)
 		sc := &res.Scores[i]
 		sc.RecencyDays = -1
 		last := a.LastOrder.UnixNano()
@@ -227,56 +247,54 @@ func ScoreRFM(aggs []Aggregate, opts RFMOptions) (RFMResult, error) {
 			res.Skipped.OutsideWindow++
 			sc.RecencyDays = days(a.LastOrder)
 			sc.Segment = SegmentLost
+			count[SegmentLost]++
+			revenue[SegmentLost] += a.Revenue
 		default:
 			sc.RecencyDays = days(a.LastOrder)
 			elig = append(elig, uint32(i))
 			subSecond = subSecond || a.LastOrder.Nanosecond() != 0
 		}
 	}
-	n := len(elig)
-	res.Ranked = n
+	res.Ranked = len(elig)
 
 	// Three independent stable sorts, spread over the cores.
 	var wg sync.WaitGroup
-	rank := func(key func(a *Aggregate) uint64, set func(s *RFMScore, v uint8)) {
+	rank := func(key func(a *Purchases) uint64, set func(s *RFMScore, v uint8)) {
 		defer wg.Done()
-		keys := make([]uint64, n)
+		keys := make([]uint64, len(elig))
 		for j, i := range elig {
-			keys[j] = key(&aggs[i])
+			a := at(int(i))
+			keys[j] = key(&a)
 		}
 		order := radixOrder(keys)
 		for pos, j := range order {
-			set(&res.Scores[elig[j]], uint8(NTile(pos, n, 5)))
+			set(&res.Scores[elig[j]], uint8(NTile(pos, len(elig), 5)))
 		}
 	}
 	wg.Add(3)
-	lastKey := func(a *Aggregate) uint64 { return intKey(a.LastOrder.Unix()) }
+	lastKey := func(a *Purchases) uint64 { return intKey(a.LastOrder.Unix()) }
 	if subSecond {
-		lastKey = func(a *Aggregate) uint64 { return intKey(a.LastOrder.UnixNano()) }
+		lastKey = func(a *Purchases) uint64 { return intKey(a.LastOrder.UnixNano()) }
 	}
 	go rank(lastKey, func(s *RFMScore, v uint8) { s.R = v })
-	go rank(func(a *Aggregate) uint64 { return intKey(int64(a.Orders)) },
+	go rank(func(a *Purchases) uint64 { return intKey(int64(a.Orders)) },
 		func(s *RFMScore, v uint8) { s.F = v })
-	go rank(func(a *Aggregate) uint64 { return floatKey(a.Revenue) },
+	go rank(func(a *Purchases) uint64 { return floatKey(a.Revenue) },
 		func(s *RFMScore, v uint8) { s.M = v })
 	wg.Wait()
 
-	var count [segmentCount]int
-	var revenue [segmentCount]float64
 	for _, i := range elig {
 		sc := &res.Scores[i]
 		sc.Segment = grid.Segment(sc.R, sc.F, sc.M)
+		if sc.Segment != SegmentNone && sc.Segment < segmentCount {
+			count[sc.Segment]++
+			revenue[sc.Segment] += at(int(i)).Revenue
+		}
 	}
 	total, totalRev := 0, 0.0
-	for i := range res.Scores {
-		s := res.Scores[i].Segment
-		if s == SegmentNone || s >= segmentCount {
-			continue
-		}
-		count[s]++
-		revenue[s] += aggs[i].Revenue
-		total++
-		totalRev += aggs[i].Revenue
+	for s := range count {
+		total += count[s]
+		totalRev += revenue[s]
 	}
 	for _, s := range Segments() {
 		row := SegmentSummary{Segment: s, Label: s.Label(), Customers: count[s], Revenue: revenue[s]}

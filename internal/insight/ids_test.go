@@ -1,0 +1,75 @@
+package insight
+
+import (
+	"testing"
+
+	"github.com/rapportcrm/rapport/internal/customer"
+)
+
+func TestIDTablePacksUUIDsAndNumbersOtherIDs(t *testing.T) {
+	tab := newIDTable()
+	id := customer.NewID()
+	k := tab.key(id)
+	if k.odd() || tab.str(k) != id {
+		t.Fatalf("uuid %s: key %x back to %q", id, k, tab.str(k))
+	}
+	if len(tab.odd) != 0 {
+		t.Fatalf("a canonical uuid was numbered: %v", tab.odd)
+	}
+	for _, other := range []string{"legacy-42", "0190A1B2-C3D4-7E5F-8A9B-0C1D2E3F4A5B", "00000000-0000-0000-0000-000000000000", ""} {
+		if _, ok := tab.find(other); ok {
+			t.Fatalf("%q found before it was keyed", other)
+		}
+		k := tab.key(other)
+		if !k.odd() || tab.str(k) != other {
+			t.Fatalf("%q: key %x back to %q", other, k, tab.str(k))
+		}
+		if k2, ok := tab.find(other); !ok || k2 != k || tab.key(other) != k {
+			t.Fatalf("%q: keyed twice differently", other)
+		}
+	}
+	if len(tab.odd) != 4 {
+		t.Fatalf("numbered %d ids, want 4", len(tab.odd))
+	}
+}
+
+func TestSnapshotFindsFrozenAndAddedRows(t *testing.T) {
+	tab := newIDTable()
+	snap := &snapshot{ids: tab, index: map[rowID]int32{}}
+	var ids []string
+	for i := range 50 {
+		id := customer.NewID()
+		if i%7 == 0 {
+			id = "odd-" + id
+		}
+		ids = append(ids, id)
+	}
+	for i, id := range ids[:40] { // loaded out of id order
+		k := tab.key(id)
+		if i%2 == 1 {
+			snap.rows = append([]row{{id: k}}, snap.rows...)
+		} else {
+			snap.rows = append(snap.rows, row{id: k})
+		}
+	}
+	for i := range snap.rows {
+		snap.index[snap.rows[i].id] = int32(i)
+	}
+	snap.freeze()
+	if len(snap.index) != 0 || len(snap.sorted) != 40 {
+		t.Fatalf("freeze kept %d map entries, sorted %d", len(snap.index), len(snap.sorted))
+	}
+	for _, id := range ids[40:] { // added by a refresh
+		snap.index[tab.key(id)] = int32(len(snap.rows))
+		snap.rows = append(snap.rows, row{id: tab.key(id)})
+	}
+	for _, id := range ids {
+		i, ok := snap.lookup(id)
+		if !ok || snap.id(i) != id {
+			t.Fatalf("lookup %q: row %d ok %v", id, i, ok)
+		}
+	}
+	if _, ok := snap.lookup(customer.NewID()); ok {
+		t.Fatal("found an id that is not in the snapshot")
+	}
+}
