@@ -1,6 +1,8 @@
 package insight
 
 import (
+	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/rapportcrm/rapport/internal/customer"
@@ -52,13 +54,7 @@ func TestSnapshotFindsFrozenAndAddedRows(t *testing.T) {
 			snap.rows = append(snap.rows, row{id: k})
 		}
 	}
-	for i := range snap.rows {
-		snap.index[snap.rows[i].id] = int32(i)
-	}
-	snap.freeze()
-	if len(snap.index) != 0 || len(snap.sorted) != 40 {
-		t.Fatalf("freeze kept %d map entries, sorted %d", len(snap.index), len(snap.sorted))
-	}
+	snap.sortRows()
 	for _, id := range ids[40:] { // added by a refresh
 		snap.index[tab.key(id)] = int32(len(snap.rows))
 		snap.rows = append(snap.rows, row{id: tab.key(id)})
@@ -67,6 +63,26 @@ func TestSnapshotFindsFrozenAndAddedRows(t *testing.T) {
 		i, ok := snap.lookup(id)
 		if !ok || snap.id(i) != id {
 			t.Fatalf("lookup %q: row %d ok %v", id, i, ok)
+		}
+	}
+	// A finder answers the same in id order (how scans come), with
+	// repeats and gaps, and out of order.
+	inOrder := slices.Clone(ids)
+	slices.SortFunc(inOrder, func(a, b string) int { ka, kb := tab.key(a), tab.key(b); return bytes.Compare(ka[:], kb[:]) })
+	var seq []string
+	for j, id := range inOrder {
+		if j%3 != 1 { // gaps
+			seq = append(seq, id, id) // repeats
+		}
+	}
+	seq = append(seq, inOrder[5], customer.NewID(), inOrder[2])
+	seq = append(seq, ids...)
+	fd := snap.finder()
+	for _, id := range seq {
+		i, ok := fd.lookup(id)
+		want, wok := snap.lookup(id)
+		if ok != wok || (ok && i != want) {
+			t.Fatalf("finder %q: %d %v, lookup %d %v", id, i, ok, want, wok)
 		}
 	}
 	if _, ok := snap.lookup(customer.NewID()); ok {

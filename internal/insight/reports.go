@@ -813,8 +813,9 @@ func (s *Service) orderLog(ctx context.Context, snap *snapshot) (*orderLog, erro
 	s.cacheMu.Unlock()
 	log := &orderLog{}
 	srcID := map[string]uint16{}
+	fd := snap.finder()
 	err := s.store.ScanCompletedOrders(ctx, nil, func(o *store.AnalyticsOrder) error {
-		i, ok := snap.lookup(o.CustomerID)
+		i, ok := fd.lookup(o.CustomerID)
 		if !ok {
 			return nil
 		}

@@ -266,13 +266,12 @@ func (s *Service) refitLocked(ctx context.Context) (RefitReport, error) {
 	// leave up to half the capacity unused for good.
 	if n, err := s.store.CountMatching(ctx, store.Condition{Where: "TRUE"}, ""); err == nil && n > 0 {
 		n += n/64 + 16 // customers created while loading
-		snap.rows, snap.index = make([]row, 0, n), make(map[rowID]int32, n)
+		snap.rows = make([]row, 0, n)
 	}
 	start := time.Now()
 	if err := s.load(ctx, snap, nil, asOf); err != nil {
 		return rep, fmt.Errorf("insight: refit: %w", err)
 	}
-	snap.freeze()
 	lap("load", start)
 	start = time.Now()
 	snap.models = fitModels(snap, p, asOf, s.log)
@@ -453,7 +452,7 @@ func (s *Service) refreshIDs(ctx context.Context, ids []string) (int, error) {
 	gone := map[string]bool{}
 	for _, id := range ids {
 		k := s.ids.key(id)
-		j, ok := fresh.index[k]
+		j, ok := fresh.find(k)
 		i, known := snap.find(k)
 		switch {
 		case ok && known:
@@ -667,8 +666,8 @@ type snapshot struct {
 	profile    Profile
 	ids        *idTable
 	rows       []row
-	index      map[rowID]int32 // rows by id: all while loading, then those added since freeze
-	sorted     []int32         // after freeze: the frozen rows in id order
+	sorted     []int32         // the loaded rows in id order (4 bytes a customer; a map costs ~40)
+	index      map[rowID]int32 // rows added after the load
 	models     models
 	rank       *ranking
 	orderCount int
@@ -689,27 +688,76 @@ func (snap *snapshot) lookup(id string) (int32, bool) {
 }
 
 func (snap *snapshot) find(k rowID) (int32, bool) {
-	if i, ok := snap.index[k]; ok {
-		return i, true
-	}
-	rows := snap.rows
-	j, ok := slices.BinarySearchFunc(snap.sorted, k, func(i int32, k rowID) int { return bytes.Compare(rows[i].id[:], k[:]) })
-	if !ok {
-		return 0, false
-	}
-	return snap.sorted[j], true
+	i, _, ok := snap.search(k, 0)
+	return i, ok
 }
 
-// freeze trades the loaded snapshot's id map (~40 bytes a customer) for
-// its rows sorted by id (4 bytes); rows added later go to a fresh map.
-func (snap *snapshot) freeze() {
+// search finds k's row, looking in sorted from position from on (0 for
+// all of it); it also returns k's position in sorted.
+func (snap *snapshot) search(k rowID, from int) (int32, int, bool) {
+	if i, ok := snap.index[k]; ok {
+		return i, -1, true
+	}
+	rows := snap.rows
+	j, ok := slices.BinarySearchFunc(snap.sorted[from:], k, func(i int32, k rowID) int { return bytes.Compare(rows[i].id[:], k[:]) })
+	if !ok {
+		return 0, from + j, false
+	}
+	return snap.sorted[from+j], from + j, true
+}
+
+// sortRows builds sorted once the rows are loaded.
+func (snap *snapshot) sortRows() {
 	sorted := make([]int32, len(snap.rows))
 	for i := range sorted {
 		sorted[i] = int32(i)
 	}
 	rows := snap.rows
 	slices.SortFunc(sorted, func(a, b int32) int { return bytes.Compare(rows[a].id[:], rows[b].id[:]) })
-	snap.sorted, snap.index = sorted, map[rowID]int32{}
+	snap.sorted = sorted
+}
+
+// finder looks ids up one after another. The store's scans return
+// customers in id order, so it tries the last answer and the rows just
+// after it before searching everything: a scan of ten million orders
+// then costs a comparison or two an order.
+type finder struct {
+	snap *snapshot
+	seen bool // last, row and ok hold the previous lookup
+	last rowID
+	row  int32
+	ok   bool
+	pos  int // position in sorted of the last match; -1 before one
+}
+
+func (snap *snapshot) finder() *finder { return &finder{snap: snap, pos: -1} }
+
+func (f *finder) lookup(id string) (int32, bool) {
+	k, ok := f.snap.ids.find(id)
+	if !ok {
+		return 0, false
+	}
+	if f.seen && k == f.last {
+		return f.row, f.ok
+	}
+	f.seen, f.last = true, k
+	sorted, rows := f.snap.sorted, f.snap.rows
+	from := 0
+	if p := f.pos + 1; p > 0 && p < len(sorted) {
+		switch c := bytes.Compare(rows[sorted[p]].id[:], k[:]); {
+		case c == 0:
+			f.row, f.pos, f.ok = sorted[p], p, true
+			return f.row, true
+		case c < 0:
+			from = p + 1 // k lies further on
+		}
+	}
+	var pos int
+	f.row, pos, f.ok = f.snap.search(k, from)
+	if f.ok && pos >= 0 {
+		f.pos = pos
+	}
+	return f.row, f.ok
 }
 
 // civilDay numbers a UTC calendar date as days since 1970-01-01.
@@ -759,13 +807,14 @@ func (s *Service) load(ctx context.Context, snap *snapshot, ids []string, asOf t
 				x.marketing, x.hasMarketing = m, true
 			}
 		}
-		snap.index[k] = int32(len(snap.rows))
 		snap.rows = append(snap.rows, r)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	snap.sortRows()
+	fd := snap.finder()
 	calEnd := int32(civilDay(asOf.Unix()) - int64(p.HoldoutDays))
 	var cur *purchases
 	var curRow *row
@@ -788,7 +837,7 @@ func (s *Service) load(ctx context.Context, snap *snapshot, ids []string, asOf t
 		if o.CustomerID != curID {
 			closeDay()
 			curID, cur, curRow, lastOrderDay = o.CustomerID, nil, nil, math.MinInt32
-			if i, ok := snap.lookup(o.CustomerID); ok {
+			if i, ok := fd.lookup(o.CustomerID); ok {
 				curRow = &snap.rows[i]
 				cur = curRow.buying()
 				cur.days, cur.repeatValue, cur.cal = 0, 0, calSplit{}
@@ -825,8 +874,9 @@ func (s *Service) load(ctx context.Context, snap *snapshot, ids []string, asOf t
 	if err != nil {
 		return err
 	}
+	fd = snap.finder()
 	err = s.store.ScanGoodsCosts(ctx, ids, func(id string, cost float64) error {
-		if i, ok := snap.lookup(id); ok {
+		if i, ok := fd.lookup(id); ok {
 			if cost != 0 || snap.rows[i].buy != nil {
 				snap.rows[i].buying().goods = cost
 			}
@@ -836,8 +886,9 @@ func (s *Service) load(ctx context.Context, snap *snapshot, ids []string, asOf t
 	if err != nil {
 		return err
 	}
+	fd = snap.finder()
 	return s.store.ScanInteractionCounts(ctx, ids, func(id, kind string, n int64) error {
-		if i, ok := snap.lookup(id); ok {
+		if i, ok := fd.lookup(id); ok {
 			x := snap.rows[i].extra()
 			if x.kinds == nil {
 				x.kinds = map[string]int{}
