@@ -89,3 +89,28 @@ func TestSnapshotFindsFrozenAndAddedRows(t *testing.T) {
 		t.Fatal("found an id that is not in the snapshot")
 	}
 }
+
+func TestSnapshotFoldsAddedRowsIntoTheSortedIndex(t *testing.T) {
+	tab := newIDTable()
+	snap := &snapshot{ids: tab, index: map[rowID]int32{}}
+	snap.sortRows() // an empty start
+	var ids []string
+	for i := range 5000 {
+		id := customer.NewID()
+		ids = append(ids, id)
+		snap.index[tab.key(id)] = int32(i)
+		snap.rows = append(snap.rows, row{id: tab.key(id)})
+		snap.compactIndex()
+	}
+	if len(snap.index) > 4096 || len(snap.sorted)+len(snap.index) != len(ids) {
+		t.Fatalf("index %d, sorted %d for %d rows", len(snap.index), len(snap.sorted), len(ids))
+	}
+	if len(snap.sorted) == 0 {
+		t.Fatal("the added rows were never folded into the sorted index")
+	}
+	for _, id := range ids {
+		if i, ok := snap.lookup(id); !ok || snap.id(i) != id {
+			t.Fatalf("lookup %q after folding: %d %v", id, i, ok)
+		}
+	}
+}
