@@ -259,12 +259,11 @@ func ScoreRFMFunc(n int, at func(i int) Purchases, opts RFMOptions) (RFMResult, 
 
 	// Three independent stable sorts, spread over the cores.
 	var wg sync.WaitGroup
-	rank := func(key func(a *Purchases) uint64, set func(s *RFMScore, v uint8)) {
+	rank := func(key func(a Purchases) uint64, set func(s *RFMScore, v uint8)) {
 		defer wg.Done()
 		keys := make([]uint64, len(elig))
 		for j, i := range elig {
-			a := at(int(i))
-			keys[j] = key(&a)
+			keys[j] = key(at(int(i)))
 		}
 		order := radixOrder(keys)
 		for pos, j := range order {
@@ -272,14 +271,14 @@ func ScoreRFMFunc(n int, at func(i int) Purchases, opts RFMOptions) (RFMResult, 
 		}
 	}
 	wg.Add(3)
-	lastKey := func(a *Purchases) uint64 { return intKey(a.LastOrder.Unix()) }
+	lastKey := func(a Purchases) uint64 { return intKey(a.LastOrder.Unix()) }
 	if subSecond {
-		lastKey = func(a *Purchases) uint64 { return intKey(a.LastOrder.UnixNano()) }
+		lastKey = func(a Purchases) uint64 { return intKey(a.LastOrder.UnixNano()) }
 	}
 	go rank(lastKey, func(s *RFMScore, v uint8) { s.R = v })
-	go rank(func(a *Purchases) uint64 { return intKey(int64(a.Orders)) },
+	go rank(func(a Purchases) uint64 { return intKey(int64(a.Orders)) },
 		func(s *RFMScore, v uint8) { s.F = v })
-	go rank(func(a *Purchases) uint64 { return floatKey(a.Revenue) },
+	go rank(func(a Purchases) uint64 { return floatKey(a.Revenue) },
 		func(s *RFMScore, v uint8) { s.M = v })
 	wg.Wait()
 
