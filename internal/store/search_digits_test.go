@@ -1,0 +1,121 @@
+package store_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rapportcrm/rapport/internal/customer"
+	"github.com/rapportcrm/rapport/internal/store"
+)
+
+// TestSearchFindsDigitsAnywhereInAnIdentity checks digit queries — the
+// ones PostgreSQL answers through the four-digit windows of the search
+// text — against the definition: a phone or email number is found by its
+// suffix, its prefix and any run in its middle, digits split by another
+// character are not one run, and pages list the matches newest first.
+func TestSearchFindsDigitsAnywhereInAnIdentity(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		phone := func(v string) customer.Identity { return customer.Identity{Type: customer.IdentityPhone, Value: v} }
+		email := func(v string) customer.Identity { return customer.Identity{Type: customer.IdentityEmail, Value: v} }
+		cs := []*customer.Customer{
+			newCustomer(t, "尾号", phone("+8613912344242")),                           // 0: suffix
+			newCustomer(t, "中间", phone("+8613942421234")),                           // 1: middle
+			newCustomer(t, "Split", phone("+8613900000000"), email("ab42-42@x.cn")), // 2: 42-42 is two runs
+			newCustomer(t, "Mail", email("user4242@example7.com")),                  // 3: email number
+			newCustomer(t, "Mail long", email("user424242@example0.com")),           // 4: overlapping windows
+			newCustomer(t, "Zeros", phone("+8613900004242")),                        // 5: leading zeros in a window
+			newCustomer(t, "Other", phone("+8613911112222")),                        // 6: none
+		}
+		for i, c := range cs {
+			c.CreatedAt = c.CreatedAt.Add(-time.Duration(len(cs)-i) * time.Second)
+		}
+		if err := s.CreateCustomers(ctx, actor, cs); err != nil {
+			t.Fatal(err)
+		}
+		cases := []struct {
+			q    string
+			want []int // indexes into cs, newest (highest) first
+		}{
+			{"4242", []int{5, 4, 3, 1, 0}},
+			{"42424", []int{4}},
+			{"424242", []int{4}},
+			{"2424", []int{4}},
+			{"13912344242", []int{0}},
+			{"8613942421234", []int{1}},
+			{"0000", []int{5, 2}},
+			{"00004242", []int{5}},
+			{"user4242", []int{4, 3}},
+			{"user4242@", []int{3}},
+			{"42-42", []int{2}},
+			{"424", []int{5, 4, 3, 1, 0}},
+			{"12344242", []int{0}},
+			{"99999", nil},
+		}
+		windows := []int{10_000}
+		if s.Dialect() == store.Postgres {
+			windows = []int{1, 3, 10_000}
+		}
+		for _, tc := range cases {
+			var want []string
+			for _, i := range tc.want {
+				want = append(want, cs[i].ID)
+			}
+			for _, window := range windows {
+				restore := store.SetSearchWindow(window)
+				for _, limit := range []int{1, 2, 50} {
+					got := searchAll(t, s, store.Filter{Q: tc.q, Limit: limit})
+					if !slices.Equal(got, want) {
+						t.Errorf("q=%q window %d limit %d: got %v, want %v", tc.q, window, limit, got, want)
+					}
+				}
+				restore()
+			}
+		}
+
+		// A changed phone is found by its new digits only.
+		if _, err := s.UpdateCustomer(ctx, actor, cs[6].ID, 1, func(c *customer.Customer) error {
+			c.Identities = []customer.Identity{phone("+8613977775555")}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		restore := store.SetSearchWindow(1)
+		defer restore()
+		if got := searchAll(t, s, store.Filter{Q: "7777555"}); !slices.Equal(got, []string{cs[6].ID}) {
+			t.Errorf("new phone digits: got %v", got)
+		}
+		if got := searchAll(t, s, store.Filter{Q: "11112222"}); len(got) != 0 {
+			t.Errorf("old phone digits still found: %v", got)
+		}
+	})
+}
+
+// TestSearchDigitGramsMatchTheStoredOnes checks that the keys a query
+// looks up are the ones PostgreSQL stores for a search text containing it:
+// a key the query has and the text lacks would hide a match.
+func TestSearchDigitGramsMatchTheStoredOnes(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		if s.Dialect() != store.Postgres {
+			t.Skip("digit windows are a PostgreSQL index")
+		}
+		for _, text := range []string{"", "abc", "123", "1234", "0042", "u0042x", "+8613900994242", "12 3456 7890", "张伟 zhangwei zw user994242@example42.com +8613900994242", "٤٢٤٢ 4242"} {
+			stored, err := s.StoredDigitGrams(context.Background(), text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys := func(lit string) []string {
+				out := strings.FieldsFunc(strings.Trim(lit, "{}"), func(r rune) bool { return r == ',' })
+				slices.Sort(out)
+				return slices.Compact(out)
+			}
+			got := store.SearchDigitGrams(customer.SearchQuery(text))
+			if !slices.Equal(keys(got), keys(stored)) {
+				t.Errorf("%q: query keys %s, stored %s", text, got, stored)
+			}
+		}
+	})
+}
