@@ -90,9 +90,13 @@ var searchWindow = 10_000
 // they are common. So the search first walks the newest searchWindow
 // customers (a LIMIT in a derived table keeps that plan), and only when
 // they hold less than a page reads the rest of the matches, below the
-// window, through an index (searchBelowPostgres: the digit windows' for a
-// query with four digits in a row, else the trigram index).
+// window, through the trigram index (ORDER BY seq + 0 keeps the planner off
+// the backward walk). A query with four digits in a row is read through
+// its digit windows instead (listDigitSearchPostgres).
 func (s *Store) listSearchPostgres(ctx context.Context, where []string, args []any, f Filter, cur cursor) (Page, error) {
+	if grams := searchDigitGrams(customer.SearchQuery(f.Q)); grams != "" {
+		return s.listDigitSearchPostgres(ctx, where, args, grams, f, cur) // search_postgres.go
+	}
 	cond := strings.Join(where, " AND ")
 	n := len(args)
 	next := func() string { n++; return "$" + strconv.Itoa(n) }
@@ -111,6 +115,7 @@ func (s *Store) listSearchPostgres(ctx context.Context, where []string, args []a
 		// Less than a page in the window: if the window did not reach the
 		// oldest customer, read the matches below it.
 		var rows, low int64
+		n = 0
 		below = ""
 		if f.Cursor != "" {
 			below = ` WHERE c0.seq < $1`
@@ -120,8 +125,10 @@ func (s *Store) listSearchPostgres(ctx context.Context, where []string, args []a
 			return Page{}, err
 		}
 		if rows == int64(searchWindow) {
-			rest, restArgs := searchBelowPostgres(cond, args, customer.SearchQuery(f.Q), low, f.Limit+1-len(items)) // search_postgres.go
-			more, moreSeqs, err := s.readCustomers(ctx, rest, restArgs)
+			n = len(args)
+			rest := `SELECT ` + customerColumns + `, c.sort_key` + customerFrom + ` WHERE ` + cond + ` AND c.seq < ` + next() +
+				` ORDER BY c.seq + 0 DESC LIMIT ` + next()
+			more, moreSeqs, err := s.readCustomers(ctx, rest, append(slices.Clone(args), low, f.Limit+1-len(items)))
 			if err != nil {
 				return Page{}, err
 			}

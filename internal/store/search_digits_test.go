@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -55,23 +57,27 @@ func TestSearchFindsDigitsAnywhereInAnIdentity(t *testing.T) {
 			{"12344242", []int{0}},
 			{"99999", nil},
 		}
-		windows := []int{10_000}
+		// Spans (and windows) smaller than the store reach every step of
+		// PostgreSQL's plans.
+		spans := []int64{10_000}
 		if s.Dialect() == store.Postgres {
-			windows = []int{1, 3, 10_000}
+			spans = []int64{1, 2, 3, 10_000}
 		}
 		for _, tc := range cases {
 			var want []string
 			for _, i := range tc.want {
 				want = append(want, cs[i].ID)
 			}
-			for _, window := range windows {
-				restore := store.SetSearchWindow(window)
+			for _, span := range spans {
+				restore := store.SetDigitSearchSpan(span)
+				restoreWindow := store.SetSearchWindow(int(span))
 				for _, limit := range []int{1, 2, 50} {
 					got := searchAll(t, s, store.Filter{Q: tc.q, Limit: limit})
 					if !slices.Equal(got, want) {
-						t.Errorf("q=%q window %d limit %d: got %v, want %v", tc.q, window, limit, got, want)
+						t.Errorf("q=%q span %d limit %d: got %v, want %v", tc.q, span, limit, got, want)
 					}
 				}
+				restoreWindow()
 				restore()
 			}
 		}
@@ -83,7 +89,7 @@ func TestSearchFindsDigitsAnywhereInAnIdentity(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		restore := store.SetSearchWindow(1)
+		restore := store.SetDigitSearchSpan(1)
 		defer restore()
 		if got := searchAll(t, s, store.Filter{Q: "7777555"}); !slices.Equal(got, []string{cs[6].ID}) {
 			t.Errorf("new phone digits: got %v", got)
@@ -115,6 +121,68 @@ func TestSearchDigitGramsMatchTheStoredOnes(t *testing.T) {
 			got := store.SearchDigitGrams(customer.SearchQuery(text))
 			if !slices.Equal(keys(got), keys(stored)) {
 				t.Errorf("%q: query keys %s, stored %s", text, got, stored)
+			}
+		}
+	})
+}
+
+// TestSearchDigitQueriesMatchSubstrings checks random digit queries, alone
+// and after letters, against the definition (a customer matches when its
+// search text contains the query; pages newest first, each match once),
+// over phones and email numbers drawn from few digits so that matches are
+// common, with kind and cursor conditions, and spans small enough to reach
+// PostgreSQL's later steps.
+func TestSearchDigitQueriesMatchSubstrings(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		rng := rand.New(rand.NewPCG(3, 4))
+		digits := func(n int) string {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = "0124"[rng.IntN(4)]
+			}
+			return string(b)
+		}
+		var cs []*customer.Customer
+		for i := range 200 {
+			c := newCustomer(t, fmt.Sprintf("客户 %d", i),
+				customer.Identity{Type: customer.IdentityPhone, Value: "+86139" + digits(8)},
+				customer.Identity{Type: customer.IdentityEmail, Value: fmt.Sprintf("u%s@x%d.cn", digits(1+rng.IntN(6)), i)})
+			if i%3 == 0 {
+				c.Kind = customer.Organization
+			}
+			c.CreatedAt = c.CreatedAt.Add(time.Duration(i) * time.Millisecond)
+			cs = append(cs, c)
+		}
+		if err := s.CreateCustomers(ctx, actor, cs); err != nil {
+			t.Fatal(err)
+		}
+		var queries []string
+		for range 12 {
+			queries = append(queries, digits(4), digits(5), "u"+digits(4), digits(4)+"@")
+		}
+		spans := []int64{10_000}
+		if s.Dialect() == store.Postgres {
+			spans = []int64{1, 7, 10_000}
+		}
+		for _, q := range queries {
+			for _, kind := range []string{"", string(customer.Organization)} {
+				var want []string
+				for i := len(cs) - 1; i >= 0; i-- {
+					if (kind == "" || string(cs[i].Kind) == kind) && strings.Contains(customer.SearchText(cs[i].Name, cs[i].Identities), q) {
+						want = append(want, cs[i].ID)
+					}
+				}
+				for _, span := range spans {
+					restore := store.SetDigitSearchSpan(span)
+					for _, limit := range []int{1, 7, 50} {
+						got := searchAll(t, s, store.Filter{Q: q, Kind: kind, Limit: limit})
+						if !slices.Equal(got, want) {
+							t.Errorf("q=%q kind %q span %d limit %d: got %d matches, want %d", q, kind, span, limit, len(got), len(want))
+						}
+					}
+					restore()
+				}
 			}
 		}
 	})

@@ -11,6 +11,15 @@ func SetSearchWindow(n int) (restore func()) {
 	return func() { searchWindow = old }
 }
 
+// SetDigitSearchSpan changes how many of the newest customers a PostgreSQL
+// digit search looks among first, so tests with a few hundred customers
+// reach its later steps. It returns a function that restores it.
+func SetDigitSearchSpan(n int64) (restore func()) {
+	old := digitSearchSpan
+	digitSearchSpan = n
+	return func() { digitSearchSpan = old }
+}
+
 // SearchDigitGrams is searchDigitGrams, the digit-window keys of a query.
 var SearchDigitGrams = searchDigitGrams
 
