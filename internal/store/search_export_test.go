@@ -11,22 +11,24 @@ func SetSearchWindow(n int) (restore func()) {
 	return func() { searchWindow = old }
 }
 
-// SetDigitSearchSpan changes how many of the newest customers a PostgreSQL
-// digit search looks among first, so tests with a few hundred customers
+// SetGramSearchSpan changes how many of the newest customers a PostgreSQL
+// search by keys looks among first, so tests with a few hundred customers
 // reach its later steps. It returns a function that restores it.
-func SetDigitSearchSpan(n int64) (restore func()) {
-	old := digitSearchSpan
-	digitSearchSpan = n
-	return func() { digitSearchSpan = old }
+func SetGramSearchSpan(n int64) (restore func()) {
+	old := gramSearchSpan
+	gramSearchSpan = n
+	return func() { gramSearchSpan = old }
 }
 
 // SearchDigitGrams is searchDigitGrams, the digit-window keys of a query.
 var SearchDigitGrams = searchDigitGrams
 
-// StoredDigitGrams returns PostgreSQL's search_digit_grams of text as an
-// array literal.
-func (s *Store) StoredDigitGrams(ctx context.Context, text string) (string, error) {
-	var out string
-	err := s.read.QueryRowContext(ctx, `SELECT CAST(search_digit_grams($1) AS TEXT)`, text).Scan(&out)
-	return out, err
+// SearchHanGrams is searchHanGrams, the Han keys of a query.
+var SearchHanGrams = searchHanGrams
+
+// StoredGrams returns PostgreSQL's search_digit_grams and
+// search_han_grams of text as array literals.
+func (s *Store) StoredGrams(ctx context.Context, text string) (digits, han string, err error) {
+	err = s.read.QueryRowContext(ctx, `SELECT CAST(search_digit_grams($1) AS TEXT), CAST(search_han_grams($1) AS TEXT)`, text).Scan(&digits, &han)
+	return digits, han, err
 }

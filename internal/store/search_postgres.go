@@ -9,38 +9,40 @@ import (
 	"github.com/rapportcrm/rapport/internal/customer"
 )
 
-// digitSearchSpan is how many of the newest customers (by seq, below the
-// cursor) a PostgreSQL digit search looks among first; each further step
-// looks among eight times as many below them.
-var digitSearchSpan int64 = 10_000
+// gramSearchSpan is how many of the newest customers (by seq, below the
+// cursor) a PostgreSQL search by keys (listGramSearchPostgres) looks among
+// first; each further step looks among eight times as many below them.
+var gramSearchSpan int64 = 10_000
 
-// listDigitSearchPostgres reads a newest-first page of a PostgreSQL search
-// whose query has a run of four or more digits (a phone's last digits,
-// "user4242"), grams being its keys (searchDigitGrams); where and args are
-// as for listSearchPostgres.
+// listGramSearchPostgres reads a newest-first page of a PostgreSQL search
+// whose query has keys in customers.search_digits or search_han (migration
+// 0016): a run of four or more digits (a phone's last digits, "user4242")
+// or a Han character (王, 张伟). keys is the condition on them
+// (searchKeysCondition); where and args are as for listSearchPostgres.
 //
 // Such queries were slow through the trigram index: digits make only 1,000
 // trigrams, each in a large share of the phones, so it returned hundreds of
 // false candidates to recheck, and for "user4242" it read the posting lists
 // of "use" and "ser", which hold every customer (41 ms for the index alone
-// at 1M customers). customers.search_digits (migration 0016) holds the
-// four-digit windows of the search text's digit runs, so its GIN index
-// finds just the customers holding a query's windows (~300 of 1M for a
-// 4-digit fragment), and its statistics let the planner tell how many
-// there are. The search looks for them in seq ranges, newest first, each
-// eight times wider than the last, until a page is full: the planner reads
-// each range through the GIN index and sorts (rare windows: about 1 ms for
-// a 4-digit fragment) or walks it backwards, stopping after a page (common
-// ones: "1390" is in every phone), and a window common among old customers
-// but rare among new ones is not read whole: one query over every seq,
-// planned by the window's overall frequency, walked most of the table for
-// "0000" (1% of the phones, almost all among the first 10,000 customers of
-// the synthetic data: 700 ms). OFFSET 0 keeps the list's conditions, the
-// substring test among them, outside the range's scan, so the trigram index
-// is not intersected with it (24 ms for "user4242"). The keys and bounds
-// are written into the query text, not bound, so a cached generic plan
-// never guesses them (they are digits we made).
-func (s *Store) listDigitSearchPostgres(ctx context.Context, where []string, args []any, grams string, f Filter, cur cursor) (Page, error) {
+// at 1M customers); a one- or two-character Han query has no trigram and
+// was looked up by its pinyin, whose trigrams are common ("ang", "wei").
+// The key columns' GIN indexes find just the customers holding a query's
+// keys (~300 of 1M for a 4-digit fragment or 张伟), and their statistics
+// let the planner tell how many there are. The search looks for them in
+// seq ranges, newest first, each eight times wider than the last, until a
+// page is full: the planner reads each range through the GIN index and
+// sorts (rare keys: about 1 ms) or walks it backwards, stopping after a
+// page (common ones: "1390" is in every phone, 王 in one name in a
+// hundred), and a key common among old customers but rare among new ones
+// is not read whole: one query over every seq, planned by the key's overall
+// frequency, walked most of the table for "0000" (1% of the phones, almost
+// all among the first 10,000 customers of the synthetic data: 700 ms).
+// OFFSET 0 keeps the list's conditions, the substring test among them,
+// outside the range's scan, so the trigram index is not intersected with
+// it (24 ms for "user4242"). The keys and bounds are written into the query
+// text, not bound, so a cached generic plan never guesses them (they are
+// numbers we made).
+func (s *Store) listGramSearchPostgres(ctx context.Context, where []string, args []any, keys string, f Filter, cur cursor) (Page, error) {
 	cond := strings.Join(where, " AND ")
 	hi := cur.Seq
 	if f.Cursor == "" {
@@ -50,9 +52,9 @@ func (s *Store) listDigitSearchPostgres(ctx context.Context, where []string, arg
 	}
 	var items []customer.Customer
 	var seqs []int64
-	for span := digitSearchSpan; hi > 1; span *= 8 { // seq starts at 1
+	for span := gramSearchSpan; hi > 1; span *= 8 { // seq starts at 1
 		lo := max(hi-span, 1)
-		holding := `SELECT * FROM customers c0 WHERE c0.search_digits @> '` + grams + `' AND c0.seq >= ` + strconv.FormatInt(lo, 10) +
+		holding := `SELECT * FROM customers c0 WHERE ` + keys + ` AND c0.seq >= ` + strconv.FormatInt(lo, 10) +
 			` AND c0.seq < ` + strconv.FormatInt(hi, 10) + ` ORDER BY c0.seq DESC OFFSET 0`
 		query := `SELECT ` + customerColumns + `, c.sort_key FROM (` + holding + `) c LEFT JOIN customer_stats st ON st.customer_id = c.id WHERE ` +
 			cond + ` ORDER BY c.seq DESC LIMIT $` + strconv.Itoa(len(args)+1)
@@ -72,6 +74,20 @@ func (s *Store) listDigitSearchPostgres(ctx context.Context, where []string, arg
 	}
 	page.Items = items
 	return page, nil
+}
+
+// searchKeysCondition returns the condition on customers c0's key
+// columns (migration 0016) that every customer whose search text contains
+// q meets, "" when q has no keys.
+func searchKeysCondition(q string) string {
+	var conds []string
+	if g := searchDigitGrams(q); g != "" {
+		conds = append(conds, `c0.search_digits @> '`+g+`'`)
+	}
+	if g := searchHanGrams(q); g != "" {
+		conds = append(conds, `c0.search_han @> '`+g+`'`)
+	}
+	return strings.Join(conds, " AND ")
 }
 
 // searchDigitGrams returns, as a PostgreSQL array literal, the keys of
@@ -107,4 +123,45 @@ func searchDigitGrams(q string) string {
 	}
 	b.WriteByte('}')
 	return b.String()
+}
+
+// searchHanGrams returns, as a PostgreSQL array literal, the keys of
+// customers.search_han that the search text of every customer containing q
+// holds: each Han character of q (its code point) and each pair of
+// adjacent ones (first * 2^21 + second), the same keys as the SQL function
+// search_han_grams (migration 0016). It returns "" when q has no Han
+// character.
+func searchHanGrams(q string) string {
+	var b strings.Builder
+	var prev rune // the Han character before this one, or 0
+	for _, r := range q {
+		if !isSearchHan(r) {
+			prev = 0
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteByte('{')
+		} else {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(int(r)))
+		if prev != 0 {
+			b.WriteByte(',')
+			b.WriteString(strconv.FormatInt(int64(prev)<<21+int64(r), 10))
+		}
+		prev = r
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// isSearchHan reports whether r is a Han character for search_han: the CJK
+// Unified Ideographs with extensions A to G and the compatibility
+// ideographs, the ranges of search_han_grams (not unicode.Han, which also
+// holds 々 and 〇: any fixed set works as long as both sides use it).
+func isSearchHan(r rune) bool {
+	return r >= 0x3400 && r <= 0x9fff || r >= 0xf900 && r <= 0xfaff || r >= 0x20000 && r <= 0x3134f
 }

@@ -69,7 +69,7 @@ func TestSearchFindsDigitsAnywhereInAnIdentity(t *testing.T) {
 				want = append(want, cs[i].ID)
 			}
 			for _, span := range spans {
-				restore := store.SetDigitSearchSpan(span)
+				restore := store.SetGramSearchSpan(span)
 				restoreWindow := store.SetSearchWindow(int(span))
 				for _, limit := range []int{1, 2, 50} {
 					got := searchAll(t, s, store.Filter{Q: tc.q, Limit: limit})
@@ -89,7 +89,7 @@ func TestSearchFindsDigitsAnywhereInAnIdentity(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		restore := store.SetDigitSearchSpan(1)
+		restore := store.SetGramSearchSpan(1)
 		defer restore()
 		if got := searchAll(t, s, store.Filter{Q: "7777555"}); !slices.Equal(got, []string{cs[6].ID}) {
 			t.Errorf("new phone digits: got %v", got)
@@ -100,39 +100,44 @@ func TestSearchFindsDigitsAnywhereInAnIdentity(t *testing.T) {
 	})
 }
 
-// TestSearchDigitGramsMatchTheStoredOnes checks that the keys a query
-// looks up are the ones PostgreSQL stores for a search text containing it:
-// a key the query has and the text lacks would hide a match.
-func TestSearchDigitGramsMatchTheStoredOnes(t *testing.T) {
+// TestSearchGramsMatchTheStoredOnes checks that the keys a query looks up
+// are the ones PostgreSQL stores for a search text containing it: a key
+// the query has and the text lacks would hide a match.
+func TestSearchGramsMatchTheStoredOnes(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, s *store.Store) {
 		if s.Dialect() != store.Postgres {
-			t.Skip("digit windows are a PostgreSQL index")
+			t.Skip("search keys are PostgreSQL columns")
 		}
-		for _, text := range []string{"", "abc", "123", "1234", "0042", "u0042x", "+8613900994242", "12 3456 7890", "张伟 zhangwei zw user994242@example42.com +8613900994242", "٤٢٤٢ 4242"} {
-			stored, err := s.StoredDigitGrams(context.Background(), text)
+		keys := func(lit string) []string {
+			out := strings.FieldsFunc(strings.Trim(lit, "{}"), func(r rune) bool { return r == ',' })
+			slices.Sort(out)
+			return slices.Compact(out)
+		}
+		for _, text := range []string{"", "abc", "123", "1234", "0042", "u0042x", "+8613900994242", "12 3456 7890",
+			"张伟 zhangwei zw user994242@example42.com +8613900994242", "٤٢٤٢ 4242", "王", "张伟明", "欧阳 娜娜", "张x伟", "𠀋𠀌", "々〇", "豈更"} {
+			digits, han, err := s.StoredGrams(context.Background(), text)
 			if err != nil {
 				t.Fatal(err)
 			}
-			keys := func(lit string) []string {
-				out := strings.FieldsFunc(strings.Trim(lit, "{}"), func(r rune) bool { return r == ',' })
-				slices.Sort(out)
-				return slices.Compact(out)
+			q := customer.SearchQuery(text)
+			if got := store.SearchDigitGrams(q); !slices.Equal(keys(got), keys(digits)) {
+				t.Errorf("%q: query digit keys %s, stored %s", text, got, digits)
 			}
-			got := store.SearchDigitGrams(customer.SearchQuery(text))
-			if !slices.Equal(keys(got), keys(stored)) {
-				t.Errorf("%q: query keys %s, stored %s", text, got, stored)
+			if got := store.SearchHanGrams(q); !slices.Equal(keys(got), keys(han)) {
+				t.Errorf("%q: query Han keys %s, stored %s", text, got, han)
 			}
 		}
 	})
 }
 
-// TestSearchDigitQueriesMatchSubstrings checks random digit queries, alone
-// and after letters, against the definition (a customer matches when its
-// search text contains the query; pages newest first, each match once),
-// over phones and email numbers drawn from few digits so that matches are
+// TestSearchKeyQueriesMatchSubstrings checks random digit and Han queries
+// — the ones PostgreSQL answers through their keys — alone and beside
+// letters, against the definition (a customer matches when its search text
+// contains the query; pages newest first, each match once), over names,
+// phones and email numbers drawn from few characters so that matches are
 // common, with kind and cursor conditions, and spans small enough to reach
 // PostgreSQL's later steps.
-func TestSearchDigitQueriesMatchSubstrings(t *testing.T) {
+func TestSearchKeyQueriesMatchSubstrings(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		rng := rand.New(rand.NewPCG(3, 4))
@@ -143,9 +148,17 @@ func TestSearchDigitQueriesMatchSubstrings(t *testing.T) {
 			}
 			return string(b)
 		}
+		han := func(n int) string {
+			r := []rune("张章王伟玮明")
+			var b strings.Builder
+			for range n {
+				b.WriteRune(r[rng.IntN(len(r))])
+			}
+			return b.String()
+		}
 		var cs []*customer.Customer
 		for i := range 200 {
-			c := newCustomer(t, fmt.Sprintf("客户 %d", i),
+			c := newCustomer(t, han(1+rng.IntN(3))+" "+han(rng.IntN(3)),
 				customer.Identity{Type: customer.IdentityPhone, Value: "+86139" + digits(8)},
 				customer.Identity{Type: customer.IdentityEmail, Value: fmt.Sprintf("u%s@x%d.cn", digits(1+rng.IntN(6)), i)})
 			if i%3 == 0 {
@@ -158,8 +171,8 @@ func TestSearchDigitQueriesMatchSubstrings(t *testing.T) {
 			t.Fatal(err)
 		}
 		var queries []string
-		for range 12 {
-			queries = append(queries, digits(4), digits(5), "u"+digits(4), digits(4)+"@")
+		for range 8 {
+			queries = append(queries, digits(4), digits(5), "u"+digits(4), digits(4)+"@", han(1), han(2), han(3), han(1)+" "+han(1), han(2)+" zh")
 		}
 		spans := []int64{10_000}
 		if s.Dialect() == store.Postgres {
@@ -174,7 +187,7 @@ func TestSearchDigitQueriesMatchSubstrings(t *testing.T) {
 					}
 				}
 				for _, span := range spans {
-					restore := store.SetDigitSearchSpan(span)
+					restore := store.SetGramSearchSpan(span)
 					for _, limit := range []int{1, 7, 50} {
 						got := searchAll(t, s, store.Filter{Q: q, Kind: kind, Limit: limit})
 						if !slices.Equal(got, want) {
