@@ -23,12 +23,12 @@ func SetGramSearchSpan(n int64) (restore func()) {
 // SearchDigitGrams is searchDigitGrams, the digit-window keys of a query.
 var SearchDigitGrams = searchDigitGrams
 
-// SearchHanGrams is searchHanGrams, the Han keys of a query.
-var SearchHanGrams = searchHanGrams
+// SearchHanPairs is searchHanPairs, the Han keys of a query.
+var SearchHanPairs = searchHanPairs
 
 // StoredGrams returns PostgreSQL's search_digit_grams and
-// search_han_grams of text as array literals.
+// search_han_pairs of text as array literals.
 func (s *Store) StoredGrams(ctx context.Context, text string) (digits, han string, err error) {
-	err = s.read.QueryRowContext(ctx, `SELECT CAST(search_digit_grams($1) AS TEXT), CAST(search_han_grams($1) AS TEXT)`, text).Scan(&digits, &han)
+	err = s.read.QueryRowContext(ctx, `SELECT CAST(search_digit_grams($1) AS TEXT), CAST(search_han_pairs($1) AS TEXT)`, text).Scan(&digits, &han)
 	return digits, han, err
 }

@@ -123,7 +123,7 @@ func TestSearchGramsMatchTheStoredOnes(t *testing.T) {
 			if got := store.SearchDigitGrams(q); !slices.Equal(keys(got), keys(digits)) {
 				t.Errorf("%q: query digit keys %s, stored %s", text, got, digits)
 			}
-			if got := store.SearchHanGrams(q); !slices.Equal(keys(got), keys(han)) {
+			if got := store.SearchHanPairs(q); !slices.Equal(keys(got), keys(han)) {
 				t.Errorf("%q: query Han keys %s, stored %s", text, got, han)
 			}
 		}

@@ -15,25 +15,24 @@ import (
 var gramSearchSpan int64 = 10_000
 
 // listGramSearchPostgres reads a newest-first page of a PostgreSQL search
-// whose query has keys in customers.search_digits or search_han (migration
-// 0016): a run of four or more digits (a phone's last digits, "user4242")
-// or a Han character (王, 张伟). keys is the condition on them
+// whose query has keys in customers.search_digits or search_han_pairs
+// (migration 0016): a run of four or more digits (a phone's last digits,
+// "user4242") or two Han characters in a row (张伟). keys is the condition on them
 // (searchKeysCondition); where and args are as for listSearchPostgres.
 //
 // Such queries were slow through the trigram index: digits make only 1,000
 // trigrams, each in a large share of the phones, so it returned hundreds of
 // false candidates to recheck, and for "user4242" it read the posting lists
 // of "use" and "ser", which hold every customer (41 ms for the index alone
-// at 1M customers); a one- or two-character Han query has no trigram and
-// was looked up by its pinyin, whose trigrams are common ("ang", "wei").
+// at 1M customers); a two-character Han query has no trigram and was
+// looked up by its pinyin, whose trigrams are common ("ang", "wei").
 // The key columns' GIN indexes find just the customers holding a query's
 // keys (~300 of 1M for a 4-digit fragment or 张伟), and their statistics
 // let the planner tell how many there are. The search looks for them in
 // seq ranges, newest first, each eight times wider than the last, until a
 // page is full: the planner reads each range through the GIN index and
 // sorts (rare keys: about 1 ms) or walks it backwards, stopping after a
-// page (common ones: "1390" is in every phone, 王 in one name in a
-// hundred), and a key common among old customers but rare among new ones
+// page (common ones: "1390" is in every phone), and a key common among old customers but rare among new ones
 // is not read whole: one query over every seq, planned by the key's overall
 // frequency, walked most of the table for "0000" (1% of the phones, almost
 // all among the first 10,000 customers of the synthetic data: 700 ms).
@@ -84,8 +83,8 @@ func searchKeysCondition(q string) string {
 	if g := searchDigitGrams(q); g != "" {
 		conds = append(conds, `c0.search_digits @> '`+g+`'`)
 	}
-	if g := searchHanGrams(q); g != "" {
-		conds = append(conds, `c0.search_han @> '`+g+`'`)
+	if g := searchHanPairs(q); g != "" {
+		conds = append(conds, `c0.search_han_pairs @> '`+g+`'`)
 	}
 	return strings.Join(conds, " AND ")
 }
@@ -125,13 +124,12 @@ func searchDigitGrams(q string) string {
 	return b.String()
 }
 
-// searchHanGrams returns, as a PostgreSQL array literal, the keys of
-// customers.search_han that the search text of every customer containing q
-// holds: each Han character of q (its code point) and each pair of
-// adjacent ones (first * 2^21 + second), the same keys as the SQL function
-// search_han_grams (migration 0016). It returns "" when q has no Han
-// character.
-func searchHanGrams(q string) string {
+// searchHanPairs returns, as a PostgreSQL array literal, the keys of
+// customers.search_han_pairs that the search text of every customer
+// containing q holds: each pair of adjacent Han characters of q (first *
+// 2^21 + second), the same keys as the SQL function search_han_pairs
+// (migration 0016). It returns "" when q has no such pair.
+func searchHanPairs(q string) string {
 	var b strings.Builder
 	var prev rune // the Han character before this one, or 0
 	for _, r := range q {
@@ -139,14 +137,12 @@ func searchHanGrams(q string) string {
 			prev = 0
 			continue
 		}
-		if b.Len() == 0 {
-			b.WriteByte('{')
-		} else {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.Itoa(int(r)))
 		if prev != 0 {
-			b.WriteByte(',')
+			if b.Len() == 0 {
+				b.WriteByte('{')
+			} else {
+				b.WriteByte(',')
+			}
 			b.WriteString(strconv.FormatInt(int64(prev)<<21+int64(r), 10))
 		}
 		prev = r
@@ -158,9 +154,9 @@ func searchHanGrams(q string) string {
 	return b.String()
 }
 
-// isSearchHan reports whether r is a Han character for search_han: the CJK
-// Unified Ideographs with extensions A to G and the compatibility
-// ideographs, the ranges of search_han_grams (not unicode.Han, which also
+// isSearchHan reports whether r is a Han character for search_han_pairs:
+// the CJK Unified Ideographs with extensions A to G and the compatibility
+// ideographs, the ranges of the SQL function (not unicode.Han, which also
 // holds 々 and 〇: any fixed set works as long as both sides use it).
 func isSearchHan(r rune) bool {
 	return r >= 0x3400 && r <= 0x9fff || r >= 0xf900 && r <= 0xfaff || r >= 0x20000 && r <= 0x3134f
