@@ -23,8 +23,11 @@
 -- index (rare keys) and walking the newest customers (common ones), and a
 -- row it filters costs an array test, not the functions' ~20 µs.
 --
--- Adding the columns rewrites the table and rebuilds its indexes: 96 s at
--- 1M customers (2 shared cores, load average 3.6–5.2).
+-- Adding the columns rewrites the table and rebuilds its indexes: 137 s at
+-- 1M customers (2 shared cores, load average 6). Every write of a
+-- customer's search text pays for the functions (~40 µs together) and the
+-- two GIN entries (~37 µs): loading 100,000 customers took 22–25 s instead
+-- of 14.3 s (bench/search, -n 100000, fresh databases, load average 4–5).
 CREATE FUNCTION search_digit_grams(search TEXT) RETURNS SMALLINT[]
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN ARRAY(
