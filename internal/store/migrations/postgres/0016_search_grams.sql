@@ -23,15 +23,18 @@
 -- index (rare keys) and walking the newest customers (common ones), and a
 -- row it filters costs an array test, not the functions' ~20 µs.
 --
--- Adding the columns rewrites the table and rebuilds its indexes: 137 s at
--- 1M customers (2 shared cores, load average 6). Every write of a
--- customer's search text pays for the functions (~40 µs together) and the
--- two GIN entries (~37 µs): loading 100,000 customers took 22–25 s instead
--- of 14.3 s (bench/search, -n 100000, fresh databases, load average 4–5).
+-- Adding the columns rewrites the table and rebuilds its indexes: 111 s at
+-- 1M customers (2 shared cores, load average 6–7). Every write of a
+-- customer's search text pays for the two functions and GIN entries:
+-- loading 100,000 customers took 12.7–13.3 s instead of 10.5–10.7 s
+-- (bench/search -n 100000 into fresh databases, runs alternated, load
+-- average 5–6).
+-- The keys are not made distinct: GIN indexes each key of a row once
+-- anyway, and DISTINCT (a sort per row) was half of the functions' cost.
 CREATE FUNCTION search_digit_grams(search TEXT) RETURNS SMALLINT[]
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN ARRAY(
-        SELECT DISTINCT CAST(substr(m[1], i, 4) AS SMALLINT)
+        SELECT CAST(substr(m[1], i, 4) AS SMALLINT)
         FROM regexp_matches(search, '[0-9]{4,}', 'g') AS m, generate_series(1, length(m[1]) - 3) AS i);
 
 -- Han is the CJK Unified Ideographs (with extensions A to G) and the
@@ -39,7 +42,7 @@ CREATE FUNCTION search_digit_grams(search TEXT) RETURNS SMALLINT[]
 CREATE FUNCTION search_han_pairs(search TEXT) RETURNS BIGINT[]
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     RETURN ARRAY(
-        SELECT DISTINCT CAST(ascii(substr(m[1], i, 1)) AS BIGINT) * 2097152 + ascii(substr(m[1], i + 1, 1))
+        SELECT CAST(ascii(substr(m[1], i, 1)) AS BIGINT) * 2097152 + ascii(substr(m[1], i + 1, 1))
         FROM regexp_matches(search, '[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]{2,}', 'g') AS m,
             generate_series(1, length(m[1]) - 1) AS i);
 
