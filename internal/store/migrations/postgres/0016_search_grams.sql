@@ -29,6 +29,7 @@
 -- loading 100,000 customers took 12.7–13.3 s instead of 10.5–10.7 s
 -- (bench/search -n 100000 into fresh databases, runs alternated, load
 -- average 5–6).
+
 -- The keys are not made distinct: GIN indexes each key of a row once
 -- anyway, and DISTINCT (a sort per row) was half of the functions' cost.
 CREATE FUNCTION search_digit_grams(search TEXT) RETURNS SMALLINT[]
