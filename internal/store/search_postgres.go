@@ -17,8 +17,9 @@ var gramSearchSpan int64 = 10_000
 // listGramSearchPostgres reads a newest-first page of a PostgreSQL search
 // whose query has keys in customers.search_digits or search_han_pairs
 // (migration 0016): a run of four or more digits (a phone's last digits,
-// "user4242") or two Han characters in a row (张伟). keys is the condition on them
-// (searchKeysCondition); where and args are as for listSearchPostgres.
+// "user4242") or two Han characters in a row (张伟). keys is the condition
+// on them (searchKeysCondition); where and args are as for
+// listSearchPostgres.
 //
 // Such queries were slow through the trigram index: digits make only 1,000
 // trigrams, each in a large share of the phones, so it returned hundreds of
@@ -28,19 +29,20 @@ var gramSearchSpan int64 = 10_000
 // looked up by its pinyin, whose trigrams are common ("ang", "wei").
 // The key columns' GIN indexes find just the customers holding a query's
 // keys (~300 of 1M for a 4-digit fragment or 张伟), and their statistics
-// let the planner tell how many there are. The search looks for them in
-// seq ranges, newest first, each eight times wider than the last, until a
-// page is full: the planner reads each range through the GIN index and
-// sorts (rare keys: about 1 ms) or walks it backwards, stopping after a
-// page (common ones: "1390" is in every phone), and a key common among old customers but rare among new ones
-// is not read whole: one query over every seq, planned by the key's overall
-// frequency, walked most of the table for "0000" (1% of the phones, almost
-// all among the first 10,000 customers of the synthetic data: 700 ms).
-// OFFSET 0 keeps the list's conditions, the substring test among them,
-// outside the range's scan, so the trigram index is not intersected with
-// it (24 ms for "user4242"). The keys and bounds are written into the query
-// text, not bound, so a cached generic plan never guesses them (they are
-// numbers we made).
+// let the planner tell how many there are.
+//
+// The search looks for them in seq ranges, newest first, each eight times
+// wider than the last, until a page is full. The planner reads each range
+// through the GIN index and sorts (rare keys: about 1 ms) or walks it
+// backwards, stopping after a page (common keys: "1390" is in every
+// phone). A single query over every seq, planned by a key's overall
+// frequency, walked most of the table for a key common among old customers
+// but rare among new ones ("0000": 1% of the synthetic phones, nearly all
+// among the first 10,000 customers; 700 ms). OFFSET 0 keeps the list's
+// conditions, the substring test among them, outside the range's scan, so
+// the trigram index is not intersected with it (24 ms for "user4242").
+// The keys and bounds are written into the query text, not bound, so a
+// cached generic plan never guesses them (they are numbers we made).
 func (s *Store) listGramSearchPostgres(ctx context.Context, where []string, args []any, keys string, f Filter, cur cursor) (Page, error) {
 	cond := strings.Join(where, " AND ")
 	hi := cur.Seq
