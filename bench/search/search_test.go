@@ -1,8 +1,11 @@
 // Package searchbench measures customer search (ListCustomers with Q) on a
-// store of 1,000,000 customers: a Chinese surname, a two-character name, its
-// pinyin, an email fragment and random 4-digit phone fragments, each beside
-// peers in the same run: the plain first page (no q) and the raw index
-// lookup alone (the first page of matching rowids, no customer columns).
+// store of 1,000,000 customers: Chinese surnames, a two-character name, its
+// pinyin, email fragments, the phone suffix 4242 (bench/foundation's
+// queries) and random 4-digit phone fragments, each beside peers in the
+// same run: the plain first page (no q) and the raw index lookup alone (the
+// first page of matching rowids, no customer columns). -clients N shares
+// each query's requests among N concurrent callers (bench/foundation's
+// HTTP search uses 4).
 //
 // Run: go test -run '^$' -bench . -benchtime 1x -timeout 60m ./bench/search/ -args -n 1000000
 // SQLite: the store is built once in -data (default $TMPDIR/rapport-searchbench-<n>)
@@ -20,6 +23,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,6 +39,7 @@ var (
 	dataDir = flag.String("data", "", "SQLite directory to build or reuse")
 	pgURL   = flag.String("pg", "", "PostgreSQL URL to build or reuse instead of SQLite")
 	reqs    = flag.Int("reqs", 200, "requests per query")
+	clients = flag.Int("clients", 1, "concurrent callers sharing each query's requests")
 )
 
 // The same synthetic customers as bench/web.
@@ -137,11 +142,14 @@ func BenchmarkSearch(b *testing.B) {
 	}
 	rows := []row{
 		{"list, first page (no q)", fixed(""), false},
+		{"search 王", fixed("王"), false},
 		{"search 张", fixed("张"), false},
 		{"search 张伟", fixed("张伟"), false},
 		{"search zhangwei", fixed("zhangwei"), false},
 		{"  raw LIKE %zhangwei% (index only)", fixed("zhangwei"), true},
 		{"search example7.com", fixed("example7.com"), false},
+		{"search user4242", fixed("user4242"), false},
+		{"search 4242", fixed("4242"), false},
 		{"search 4 random digits", digits, false},
 		{"  raw LIKE %dddd% (index only)", digits, true},
 		{"search 张伟, page 2", fixed("张伟"), false},
@@ -160,40 +168,69 @@ func BenchmarkSearch(b *testing.B) {
 		if *pgURL != "" {
 			engine = "PostgreSQL"
 		}
-		fmt.Printf("\n%-40s %8s %8s %8s %8s %6s\n", fmt.Sprintf("%s, %d customers, %d each", engine, *n, *reqs), "p50 ms", "p95 ms", "p99 ms", "max ms", "rows")
+		fmt.Printf("\n%-40s %8s %8s %8s %8s %6s\n", fmt.Sprintf("%s, %d customers, %d each, %d clients", engine, *n, *reqs/(*clients)*(*clients), *clients), "p50 ms", "p95 ms", "p99 ms", "max ms", "rows")
 		for _, r := range rows {
-			var ds []time.Duration
-			got := 0
-			for i := range *reqs + 5 {
-				q := r.q()
-				t0 := time.Now()
+			// The queries are drawn first (the same sequence in every run),
+			// then each of -clients goroutines calls its share of them.
+			qs := make([][]string, *clients)
+			for c := range qs {
+				for range *reqs/(*clients) + 5 {
+					qs[c] = append(qs[c], r.q())
+				}
+			}
+			call := func(q string) (int, error) {
 				if r.raw {
 					rs, err := raw.QueryContext(ctx, rawQ, "%"+q+"%")
 					if err != nil {
-						b.Fatal(err)
+						return 0, err
 					}
-					got = 0
+					defer rs.Close()
+					got := 0
 					for rs.Next() {
 						got++
 					}
-					rs.Close()
-				} else {
-					f := store.Filter{Q: q, Limit: 50}
-					if strings.HasSuffix(r.label, "page 2") {
-						f.Cursor = page2
-					}
-					if strings.HasSuffix(r.label, "sorted by name") {
-						f.Sort = "name"
-					}
-					p, err := st.ListCustomers(ctx, f)
-					if err != nil {
-						b.Fatal(err)
-					}
-					got = len(p.Items)
+					return got, rs.Err()
 				}
-				if i >= 5 {
-					ds = append(ds, time.Since(t0))
+				f := store.Filter{Q: q, Limit: 50}
+				if strings.HasSuffix(r.label, "page 2") {
+					f.Cursor = page2
 				}
+				if strings.HasSuffix(r.label, "sorted by name") {
+					f.Sort = "name"
+				}
+				p, err := st.ListCustomers(ctx, f)
+				return len(p.Items), err
+			}
+			var mu sync.Mutex
+			var ds []time.Duration
+			var got int
+			var firstErr error
+			var wg sync.WaitGroup
+			for _, mine := range qs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i, q := range mine {
+						t0 := time.Now()
+						n, err := call(q)
+						d := time.Since(t0)
+						mu.Lock()
+						if err != nil && firstErr == nil {
+							firstErr = err
+						}
+						if i >= 5 {
+							ds, got = append(ds, d), n
+						}
+						mu.Unlock()
+						if err != nil {
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			if firstErr != nil {
+				b.Fatal(firstErr)
 			}
 			slices.Sort(ds)
 			pq := func(f float64) float64 { return float64(ds[int(f*float64(len(ds)-1))].Microseconds()) / 1000 }

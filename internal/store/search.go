@@ -91,8 +91,12 @@ var searchWindow = 10_000
 // customers (a LIMIT in a derived table keeps that plan), and only when
 // they hold less than a page reads the rest of the matches, below the
 // window, through the trigram index (ORDER BY seq + 0 keeps the planner off
-// the backward walk).
+// the backward walk). A query with four digits or two Han characters in a
+// row is read through its keys instead (listGramSearchPostgres).
 func (s *Store) listSearchPostgres(ctx context.Context, where []string, args []any, f Filter, cur cursor) (Page, error) {
+	if keys := searchKeysCondition(customer.SearchQuery(f.Q)); keys != "" {
+		return s.listGramSearchPostgres(ctx, where, args, keys, f, cur) // search_postgres.go
+	}
 	cond := strings.Join(where, " AND ")
 	n := len(args)
 	next := func() string { n++; return "$" + strconv.Itoa(n) }

@@ -1,5 +1,7 @@
 package store
 
+import "context"
+
 // SetSearchWindow changes how many newest customers a PostgreSQL search
 // walks before it turns to the trigram index, so tests with a few hundred
 // customers reach both plans. It returns a function that restores it.
@@ -7,4 +9,26 @@ func SetSearchWindow(n int) (restore func()) {
 	old := searchWindow
 	searchWindow = n
 	return func() { searchWindow = old }
+}
+
+// SetGramSearchSpan changes how many of the newest customers a PostgreSQL
+// search by keys looks among first, so tests with a few hundred customers
+// reach its later steps. It returns a function that restores it.
+func SetGramSearchSpan(n int64) (restore func()) {
+	old := gramSearchSpan
+	gramSearchSpan = n
+	return func() { gramSearchSpan = old }
+}
+
+// SearchDigitGrams is searchDigitGrams, the digit-window keys of a query.
+var SearchDigitGrams = searchDigitGrams
+
+// SearchHanPairs is searchHanPairs, the Han keys of a query.
+var SearchHanPairs = searchHanPairs
+
+// StoredGrams returns PostgreSQL's search_digit_grams and
+// search_han_pairs of text as array literals.
+func (s *Store) StoredGrams(ctx context.Context, text string) (digits, han string, err error) {
+	err = s.read.QueryRowContext(ctx, `SELECT CAST(search_digit_grams($1) AS TEXT), CAST(search_han_pairs($1) AS TEXT)`, text).Scan(&digits, &han)
+	return digits, han, err
 }
