@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -130,14 +131,14 @@ func Run(ctx context.Context, s *store.Store, t *Table, opt Options) (Report, er
 			return rep, err
 		}
 	}
-	if !opt.DryRun && t.Estimate > 10*int64(opt.Chunk) {
-		restore, err := s.BulkMode(ctx)
-		if err != nil {
+	r := &run{s: s, opt: opt, m: m, rep: &rep, total: t.Estimate, chunk: s.ImportChunk}
+	var bulk *store.Bulk
+	if !opt.DryRun && t.Estimate > bulkRows {
+		if bulk, err = s.BeginBulk(ctx); err != nil {
 			return rep, err
 		}
-		defer restore()
+		r.chunk = bulk.ImportChunk
 	}
-	r := &run{s: s, opt: opt, m: m, rep: &rep, total: t.Estimate}
 	if opt.DryRun {
 		r.dry = &dryState{owners: map[customer.Identity]string{}, customers: map[string]*customer.Customer{}, orgs: map[string]string{},
 			interactions: map[string]bool{}}
@@ -147,13 +148,28 @@ func Run(ctx context.Context, s *store.Store, t *Table, opt Options) (Report, er
 	} else {
 		err = r.pipeline(ctx, t)
 	}
+	if bulk != nil {
+		// However the import ended, what it committed becomes searchable.
+		err = errors.Join(err, bulk.End(context.WithoutCancel(ctx)))
+	}
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, err
 }
 
+// defaultChunk is how many rows one transaction writes: large enough that
+// commits, lookups and per-statement work are a small part of a row's cost.
+const defaultChunk = 25_000
+
+// bulkRows is the expected row count above which an import runs as a
+// store.Bulk: indexing its customers for search once at the end instead
+// of chunk by chunk.
+var bulkRows int64 = 50_000
+
 // run is the state of one import.
 type run struct {
 	s     *store.Store
+	chunk func(ctx context.Context, a store.Actor, importID string, keys store.ImportKeys, dryRun bool,
+		plan func(store.ImportLookup) (store.ImportWrite, error)) (int, error)
 	opt   Options
 	m     Mapping
 	rep   *Report
@@ -346,7 +362,7 @@ func (r *run) write(ctx context.Context, rows []prepared) error {
 		}
 	}
 	var d *decision
-	_, err := r.s.ImportChunk(ctx, r.opt.Actor, r.opt.ImportID, keys, r.opt.DryRun, func(look store.ImportLookup) (store.ImportWrite, error) {
+	_, err := r.chunk(ctx, r.opt.Actor, r.opt.ImportID, keys, r.opt.DryRun, func(look store.ImportLookup) (store.ImportWrite, error) {
 		d = r.decide(rows, look)
 		return d.w, nil
 	})

@@ -358,3 +358,97 @@ func insertUnnest(ctx context.Context, tx *Tx, table string, cols []string, rows
 	_, err = tx.ExecContext(ctx, b.String(), args...)
 	return true, err
 }
+
+// Bulk is a large import's hold on the database, from BeginBulk to End.
+// On SQLite its chunks defer search indexing: the customers they create
+// are listed in a backlog, committed with them, and End indexes the whole
+// backlog in one pass (each indexed statement otherwise writes a search
+// index segment, which later merges rewrite again and again). Until End,
+// the import's customers are stored but not found by search; after a crash
+// Open indexes what was left, so none stays unsearchable.
+type Bulk struct {
+	s *Store
+}
+
+// BeginBulk readies the database for a large import. On SQLite the writer
+// connection's page cache grows to 256 MB while it lasts, so the indexes a
+// million-row import inserts into at random (sort keys, identities) stay
+// in memory, and the WAL is checkpointed every 64 MB.
+func (s *Store) BeginBulk(ctx context.Context) (*Bulk, error) {
+	b := &Bulk{s: s}
+	if s.dialect != SQLite {
+		return b, nil
+	}
+	if _, err := s.write.ExecContext(ctx, `PRAGMA cache_size = -262144`); err != nil {
+		return nil, wrap("begin bulk", err)
+	}
+	if _, err := s.write.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 16384`); err != nil {
+		return nil, wrap("begin bulk", err)
+	}
+	return b, nil
+}
+
+// ImportChunk is Store.ImportChunk with the chunk's new customers put in
+// the search backlog instead of the search index.
+func (b *Bulk) ImportChunk(ctx context.Context, a Actor, importID string, keys ImportKeys, dryRun bool,
+	plan func(ImportLookup) (ImportWrite, error)) (int, error) {
+	return b.s.importChunk(ctx, a, importID, keys, dryRun, b.s.dialect == SQLite, plan)
+}
+
+// End indexes the backlog and puts the connection's settings back. It is
+// to be called however the import ended (with a context that is not
+// cancelled): a failed End leaves the backlog for the next Open.
+func (b *Bulk) End(ctx context.Context) error {
+	s := b.s
+	if s.dialect != SQLite {
+		return nil
+	}
+	err := s.indexSearchBacklog(ctx)
+	// Back to the connection's configured sizes; a failure only leaves
+	// the larger ones in place.
+	_, _ = s.write.ExecContext(ctx, `PRAGMA cache_size = -32000`)
+	_, _ = s.write.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 20000`)
+	return wrap("end bulk", err)
+}
+
+// deferSearch makes the rest of tx's customer inserts go to the search
+// backlog (SQLite); undeferSearch ends that before tx commits, so no other
+// transaction ever sees indexing deferred.
+func deferSearch(ctx context.Context, tx *Tx) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO customer_search_deferred (one) VALUES (1)`)
+	return err
+}
+
+func undeferSearch(ctx context.Context, tx *Tx) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM customer_search_deferred`)
+	return err
+}
+
+// indexSearchBacklog adds the backlogged customers to the search index in
+// one transaction and empties the backlog. FTS5 keeps pending entries in
+// memory up to its hash size and writes a segment each time that fills;
+// 64 MB while the pass runs makes a million customers a handful of
+// segments instead of hundreds to merge.
+func (s *Store) indexSearchBacklog(ctx context.Context) error {
+	if s.dialect != SQLite {
+		return nil
+	}
+	var n int64
+	if err := s.write.QueryRowContext(ctx, `SELECT count(*) FROM customer_search_backlog`).Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	return s.tx(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO customer_search (customer_search, rank) VALUES ('hashsize', 67108864)`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO customer_search (rowid, search)
+			SELECT c.seq, c.search FROM customer_search_backlog b JOIN customers c ON c.seq = b.seq ORDER BY b.seq`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM customer_search_backlog`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO customer_search (customer_search, rank) VALUES ('hashsize', 1048576)`)
+		return err
+	})
+}

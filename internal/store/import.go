@@ -233,6 +233,13 @@ type ImportWrite struct {
 // interactions were new.
 func (s *Store) ImportChunk(ctx context.Context, a Actor, importID string, keys ImportKeys, dryRun bool,
 	plan func(ImportLookup) (ImportWrite, error)) (int, error) {
+	return s.importChunk(ctx, a, importID, keys, dryRun, false, plan)
+}
+
+// importChunk is ImportChunk; with deferred, the new customers go to the
+// search backlog (Bulk).
+func (s *Store) importChunk(ctx context.Context, a Actor, importID string, keys ImportKeys, dryRun, deferred bool,
+	plan func(ImportLookup) (ImportWrite, error)) (int, error) {
 	if dryRun {
 		look, err := s.importLookup(ctx, s.read, keys)
 		if err != nil {
@@ -251,8 +258,18 @@ func (s *Store) ImportChunk(ctx context.Context, a Actor, importID string, keys 
 		if w, err = plan(look); err != nil {
 			return err
 		}
+		if deferred {
+			if err := deferSearch(ctx, tx); err != nil {
+				return err
+			}
+		}
 		if err := s.importCreate(ctx, tx, a, importID, w); err != nil {
 			return err
+		}
+		if deferred {
+			if err := undeferSearch(ctx, tx); err != nil {
+				return err
+			}
 		}
 		if err := s.importUpdate(ctx, tx, a, importID, w.Update); err != nil {
 			return err
@@ -673,34 +690,4 @@ func importInteractions(ctx context.Context, tx *Tx, a Actor, importID string, i
 // nothing.
 func CustomerChanges(before, after customer.Customer) map[string]map[string]any {
 	return diff(&before, &after)
-}
-
-// BulkMode readies the database for a large import and returns what puts
-// it back. On SQLite the writer connection's page cache grows to 256 MB
-// while it lasts, so the indexes a million-row import inserts into at
-// random (sort keys, identities, the search index) stay in memory, and the
-// WAL is checkpointed every 64 MB instead of every 4 MB.
-func (s *Store) BulkMode(ctx context.Context) (restore func(), err error) {
-	if s.dialect != SQLite {
-		return func() {}, nil
-	}
-	// Checkpointing less often writes a page that several chunks touch once.
-	if _, err := s.write.ExecContext(ctx, `PRAGMA cache_size = -262144`); err != nil {
-		return nil, wrap("bulk mode", err)
-	}
-	if _, err := s.write.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 16384`); err != nil {
-		return nil, wrap("bulk mode", err)
-	}
-	// The search index merges its segments 16 at a time instead of 4: each
-	// chunk adds a segment, and wider merges rewrite each entry fewer times.
-	if _, err := s.write.ExecContext(ctx, `INSERT INTO customer_search(customer_search, rank) VALUES ('automerge', 16)`); err != nil {
-		return nil, wrap("bulk mode", err)
-	}
-	return func() {
-		// Back to the connection's configured sizes; a failure only leaves
-		// the larger ones in place.
-		_, _ = s.write.ExecContext(context.Background(), `PRAGMA cache_size = -32000`)
-		_, _ = s.write.ExecContext(context.Background(), `PRAGMA wal_autocheckpoint = 1000`)
-		_, _ = s.write.ExecContext(context.Background(), `INSERT INTO customer_search(customer_search, rank) VALUES ('automerge', 4)`)
-	}, nil
 }

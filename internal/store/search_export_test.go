@@ -1,5 +1,7 @@
 package store
 
+import "context"
+
 // SetSearchWindow changes how many newest customers a PostgreSQL search
 // walks before it turns to the trigram index, so tests with a few hundred
 // customers reach both plans. It returns a function that restores it.
@@ -7,4 +9,24 @@ func SetSearchWindow(n int) (restore func()) {
 	old := searchWindow
 	searchWindow = n
 	return func() { searchWindow = old }
+}
+
+// CheckSearchIndex runs FTS5's integrity check of the search index against
+// the customers it indexes (SQLite; nil on PostgreSQL).
+func (s *Store) CheckSearchIndex(ctx context.Context) error {
+	if s.dialect != SQLite {
+		return nil
+	}
+	_, err := s.write.ExecContext(ctx, `INSERT INTO customer_search (customer_search, rank) VALUES ('integrity-check', 1)`)
+	return err
+}
+
+// SearchBacklog counts the customers waiting to be indexed for search.
+func (s *Store) SearchBacklog(ctx context.Context) (int, error) {
+	if s.dialect != SQLite {
+		return 0, nil
+	}
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM customer_search_backlog`).Scan(&n)
+	return n, err
 }
