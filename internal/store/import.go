@@ -555,7 +555,7 @@ func (s *Store) importUpdate(ctx context.Context, tx *Tx, a Actor, importID stri
 			attributes = `+s.cast("v.column6", "JSONB")+`, tags = `+s.cast("v.column7", "JSONB")+`, owner_id = v.column8,
 			updated_at = `+s.cast("v.column9", "TIMESTAMPTZ")+`, version = CAST(v.column10 AS BIGINT), search = v.column11
 			FROM (VALUES `+castTuples(len(part), 11, map[int]string{1: "BIGINT", 9: "BIGINT"})+`) AS v
-			WHERE customers.id = v.column1 AND customers.version = v.column2 AND customers.deleted_at IS NULL`, args...)
+			WHERE customers.id = `+s.noIndex("v.column1")+` AND customers.version = `+s.noIndex("v.column2")+` AND customers.deleted_at IS NULL`, args...)
 		if err != nil {
 			return err
 		}
@@ -584,6 +584,20 @@ func (s *Store) importUpdate(ctx context.Context, tx *Tx, a Actor, importID stri
 		}
 	}
 	return insertRows(ctx, tx, "audit", []string{"at", "actor_id", "actor_kind", "action", "entity", "entity_id", "customer_id", "changes"}, arow)
+}
+
+// noIndex is the dialect seam for a VALUES column a join must probe with,
+// not build an index on. Left to itself, SQLite's planner scanned every
+// customer against an automatic index on the VALUES list's version column
+// (which every row shares), so an update of a few hundred imported
+// customers compared each customer with each of them (100 s at 200k
+// customers); unary + makes the column an expression, which cannot drive
+// an index, so the list is scanned and customers searched by id.
+func (s *Store) noIndex(col string) string {
+	if s.dialect == SQLite {
+		return "+" + col
+	}
+	return col
 }
 
 // cast is the dialect seam for reading a text parameter as a PostgreSQL
