@@ -22,9 +22,17 @@ func insertRows(ctx context.Context, tx *Tx, table string, cols []string, rows [
 // insertRowsSuffix is insertRows with a clause after the VALUES list, such
 // as ON CONFLICT … DO UPDATE. Rows of one call must not conflict with each
 // other (PostgreSQL refuses to update a row twice in one statement).
+//
+// On SQLite the rows go in statements of fixed sizes (256, 16, then 1
+// row), each prepared once per call: a statement as large as the parameter
+// limit allows costs as much to parse as a few hundred rows cost to
+// insert, and its size changed with every call.
 func insertRowsSuffix(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string) error {
 	if len(rows) == 0 {
 		return nil
+	}
+	if tx.rewrite {
+		return insertFixed(ctx, tx, table, cols, rows, suffix, []int{256, 16, 1})
 	}
 	per := max(1, maxParams/len(cols))
 	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
@@ -68,6 +76,44 @@ func insertRowsSuffix(ctx context.Context, tx *Tx, table string, cols []string, 
 		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// insertFixed writes rows with multi-row INSERTs of the given sizes,
+// largest first (the last must be 1), each statement prepared once.
+func insertFixed(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string, sizes []int) error {
+	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
+	var args []any
+	for _, size := range sizes {
+		if len(rows) < size {
+			continue
+		}
+		var b strings.Builder
+		b.WriteString(head)
+		for i := 0; i < size; i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(" + placeholders(i*len(cols)+1, len(cols)) + ")")
+		}
+		b.WriteString(suffix)
+		stmt, err := tx.PrepareContext(ctx, b.String())
+		if err != nil {
+			return err
+		}
+		for len(rows) >= size {
+			args = args[:0]
+			for _, r := range rows[:size] {
+				args = append(args, r...)
+			}
+			if _, err := stmt.ExecContext(ctx, args...); err != nil {
+				stmt.Close()
+				return err
+			}
+			rows = rows[size:]
+		}
+		stmt.Close()
 	}
 	return nil
 }
@@ -206,39 +252,7 @@ func insertChunked(ctx context.Context, tx *Tx, table string, cols []string, row
 			return err
 		}
 	}
-	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
-	for _, size := range []int{64, 8, 1} {
-		if len(rows) < size {
-			continue
-		}
-		var b strings.Builder
-		b.WriteString(head)
-		for i := 0; i < size; i++ {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(" + placeholders(i*len(cols)+1, len(cols)) + ")")
-		}
-		b.WriteString(suffix)
-		stmt, err := tx.PrepareContext(ctx, b.String())
-		if err != nil {
-			return err
-		}
-		args := make([]any, 0, size*len(cols))
-		for len(rows) >= size {
-			args = args[:0]
-			for _, r := range rows[:size] {
-				args = append(args, r...)
-			}
-			if _, err := stmt.ExecContext(ctx, args...); err != nil {
-				stmt.Close()
-				return err
-			}
-			rows = rows[size:]
-		}
-		stmt.Close()
-	}
-	return nil
+	return insertFixed(ctx, tx, table, cols, rows, suffix, []int{64, 8, 1})
 }
 
 // pgColumnTypes caches "table.column" → PostgreSQL type, read from the
