@@ -31,8 +31,8 @@ type Options struct {
 	ImportID string
 	// Location reads dates and times written without a zone; time.Local when nil.
 	Location *time.Location
-	Workers  int // parse/validate goroutines; GOMAXPROCS when 0
-	Chunk    int // rows per transaction; 2,000 when 0
+	Workers  int // parse/validate goroutines; GOMAXPROCS-1 (at least 1) when 0
+	Chunk    int // rows per transaction; 25,000 when 0
 	Preview  int // row outcomes kept in the report
 	// Progress is called after each chunk with the rows decided so far and
 	// the expected total.
@@ -115,10 +115,11 @@ func Run(ctx context.Context, s *store.Store, t *Table, opt Options) (Report, er
 		opt.Location = time.Local
 	}
 	if opt.Workers <= 0 {
-		opt.Workers = runtime.GOMAXPROCS(0)
+		// One processor is left to the writer, which every row waits for.
+		opt.Workers = max(1, runtime.GOMAXPROCS(0)-1)
 	}
 	if opt.Chunk <= 0 {
-		opt.Chunk = 2000
+		opt.Chunk = defaultChunk
 	}
 	m, err := GuessMapping(opt.Kind, t.Header, opt.Rules.Fields, opt.Map)
 	rep := Report{Kind: opt.Kind, DryRun: opt.DryRun, Format: t.Format, Encoding: t.Encoding, Delimiter: t.Delimiter,
@@ -200,9 +201,7 @@ type prepared struct {
 	explicit    bool               // the row gives the kind
 	company     string
 	title       string
-	search      string
-	sortKey     string
-	audit       string
+	created     store.ImportNew // the stored rows, built while the worker has the row
 	inter       customer.Interaction
 	order       orderLine
 }
@@ -451,10 +450,8 @@ func (d *decision) outcome(p *prepared, outcome string, c *customer.Customer, ch
 type target struct {
 	before *customer.Customer // nil when the chunk creates it
 	after  *customer.Customer
-	fresh  bool // precomputed search text, sort key and audit still match
-	search string
-	sort   string
-	audit  string
+	fresh  bool            // created's rows, built by a worker, still match after
+	built  store.ImportNew // a new customer's rows (store.PrepareNew)
 }
 
 // resolver finds the customers a chunk's rows identify, seeing the chunk's
@@ -520,9 +517,10 @@ func (v *resolver) target(id string) (*target, string) {
 	return t, ""
 }
 
-// create adds a new customer to the chunk.
-func (v *resolver) create(c *customer.Customer, search, sortKey, audit string) {
-	v.targets[c.ID] = &target{after: c, fresh: search != "", search: search, sort: sortKey, audit: audit}
+// create adds a new customer to the chunk, with its rows when a worker
+// built them (n.Customer set).
+func (v *resolver) create(c *customer.Customer, n store.ImportNew) {
+	v.targets[c.ID] = &target{after: c, fresh: n.Customer == c, built: n}
 	v.order = append(v.order, c.ID)
 	for _, id := range c.Identities {
 		v.look.Owners[id] = c.ID
@@ -552,7 +550,7 @@ func (v *resolver) org(name string) (string, string) {
 	}
 	v.orgs[name] = o.ID
 	v.d.orgs++
-	v.create(o, "", "", "")
+	v.create(o, store.ImportNew{})
 	return o.ID, ""
 }
 
@@ -578,7 +576,7 @@ func (r *run) decide(rows []prepared, look store.ImportLookup) *decision {
 		if t.before == nil {
 			n := store.ImportNew{Customer: t.after}
 			if t.fresh {
-				n.Search, n.SortKey, n.Audit = t.search, t.sort, t.audit
+				n = t.built
 			}
 			d.w.Create = append(d.w.Create, n)
 			continue

@@ -195,16 +195,44 @@ type ImportLookup struct {
 }
 
 // ImportNew is a customer an import creates, ids, timestamps and version
-// set. Search, SortKey and Audit are its customer.SearchText,
-// customer.SortKey and CreationAudit when the caller computed them
-// already (on its worker goroutines); empty ones are computed here.
+// set. One made by PrepareNew carries its stored rows already built; one
+// with only Customer set has them built by the writer.
 type ImportNew struct {
-	Customer               *customer.Customer
-	Search, SortKey, Audit string
+	Customer *customer.Customer
+	rows     *newRows
 }
 
-// CreationAudit is the audit record of a customer an import creates.
-func CreationAudit(importID string, c *customer.Customer) string {
+// newRows are a new customer's stored values: its customers row, its
+// identities rows and its creation audit record.
+type newRows struct {
+	customer   []any
+	identities [][]any
+	audit      string
+}
+
+// PrepareNew builds c's stored rows now, so an import's worker goroutines,
+// not its single writer, pay for the search text, sort key (pinyin), JSON
+// and audit record. c must not change afterwards.
+func PrepareNew(importID string, c *customer.Customer) ImportNew {
+	return ImportNew{Customer: c, rows: newCustomerRows(importID, c)}
+}
+
+func newCustomerRows(importID string, c *customer.Customer) *newRows {
+	created := ts(c.CreatedAt)
+	r := &newRows{
+		customer: []any{c.ID, string(c.Kind), c.Name, customer.SortKey(c.Name), jsonText(c.Attributes, "{}"), jsonText(c.Tags, "[]"),
+			nullString(c.OwnerID), created, ts(c.UpdatedAt), c.Version, customer.SearchText(c.Name, c.Identities)},
+		identities: make([][]any, len(c.Identities)),
+		audit:      creationAudit(importID, c),
+	}
+	for i, id := range c.Identities {
+		r.identities[i] = []any{id.Type, id.Source, id.Value, c.ID, created}
+	}
+	return r
+}
+
+// creationAudit is the audit record of a customer an import creates.
+func creationAudit(importID string, c *customer.Customer) string {
 	return jsonText(importAudit(importID, diff(nil, c)), "{}")
 }
 
@@ -460,26 +488,23 @@ func (s *Store) importCreate(ctx context.Context, tx *Tx, a Actor, importID stri
 	if len(w.Create) == 0 {
 		return nil
 	}
-	var crow, irow, mrow, arow [][]any
+	crow := make([][]any, 0, len(w.Create))
+	irow := make([][]any, 0, 2*len(w.Create))
+	arow := make([][]any, 0, len(w.Create))
+	var mrow [][]any
 	now := ts(time.Now())
 	var tagged []any
 	for _, n := range w.Create {
-		c, search, sortKey, audit := n.Customer, n.Search, n.SortKey, n.Audit
-		if search == "" {
-			search, sortKey = customer.SearchText(c.Name, c.Identities), customer.SortKey(c.Name)
+		c, rows := n.Customer, n.rows
+		if rows == nil {
+			rows = newCustomerRows(importID, c)
 		}
-		if audit == "" {
-			audit = CreationAudit(importID, c)
-		}
-		crow = append(crow, []any{c.ID, string(c.Kind), c.Name, sortKey, jsonText(c.Attributes, "{}"), jsonText(c.Tags, "[]"),
-			nullString(c.OwnerID), ts(c.CreatedAt), ts(c.UpdatedAt), c.Version, search})
-		for _, id := range c.Identities {
-			irow = append(irow, []any{id.Type, id.Source, id.Value, c.ID, ts(c.CreatedAt)})
-		}
+		crow = append(crow, rows.customer)
+		irow = append(irow, rows.identities...)
 		for _, m := range ownMemberships(*c) {
 			mrow = append(mrow, []any{c.ID, m.OrganizationID, m.Role, ts(c.CreatedAt)})
 		}
-		arow = append(arow, []any{now, a.ID, a.Kind, "create", "customer", c.ID, c.ID, audit})
+		arow = append(arow, []any{now, a.ID, a.Kind, "create", "customer", c.ID, c.ID, rows.audit})
 		if len(c.Tags) > 0 {
 			tagged = append(tagged, c.ID)
 		}
