@@ -3,6 +3,9 @@ package customer
 import (
 	"strings"
 	"testing"
+	"unicode"
+
+	"github.com/mozillazg/go-pinyin"
 
 	"github.com/rapportcrm/rapport/internal/errs"
 )
@@ -97,5 +100,24 @@ func TestSearchTextFindsChineseByPinyin(t *testing.T) {
 	}
 	if SortKey("张伟") != "zhangwei" || SortKey("Alice") != "alice" {
 		t.Fatalf("sort keys: %q %q", SortKey("张伟"), SortKey("Alice"))
+	}
+}
+
+// TestPinyinIsTheLibrarysReadingOfEveryCharacter: the precomputed table
+// gives what pinyin.SinglePinyin gives, for every Han character (CJK
+// Unified Ideographs and extension A).
+func TestPinyinIsTheLibrarysReadingOfEveryCharacter(t *testing.T) {
+	for r := rune(0x3400); r <= 0x9FFF; r++ {
+		if !unicode.Is(unicode.Han, r) {
+			continue
+		}
+		want := ""
+		if py := pinyin.SinglePinyin(r, pinyinArgs); len(py) > 0 {
+			want = py[0]
+		}
+		got, initials := Pinyin(string(r))
+		if got != want || (want != "" && initials != want[:1]) {
+			t.Fatalf("%c: got %q/%q, want %q", r, got, initials, want)
+		}
 	}
 }
