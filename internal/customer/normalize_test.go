@@ -6,6 +6,7 @@ import (
 	"unicode"
 
 	"github.com/mozillazg/go-pinyin"
+	"golang.org/x/text/width"
 
 	"github.com/rapportcrm/rapport/internal/errs"
 )
@@ -118,6 +119,20 @@ func TestPinyinIsTheLibrarysReadingOfEveryCharacter(t *testing.T) {
 		got, initials := Pinyin(string(r))
 		if got != want || (want != "" && initials != want[:1]) {
 			t.Fatalf("%c: got %q/%q, want %q", r, got, initials, want)
+		}
+	}
+}
+
+// TestNormalizeTextShortcutsAgreeWithTheGeneralPath: the ASCII and
+// already-single-spaced shortcuts give what folding and collapsing give.
+func TestNormalizeTextShortcutsAgreeWithTheGeneralPath(t *testing.T) {
+	general := func(s string) string {
+		return strings.Join(strings.FieldsFunc(width.Fold.String(s), unicode.IsSpace), " ")
+	}
+	for _, s := range []string{"", " ", "a", "a b", "a  b", " a", "a ", "a\tb", "a\u00a0b", "a\u3000b", "ＡＢＣ", "ｶﾀｶﾅ", "张伟",
+		"张 伟", "张　伟", "138 0013 8000", "user1@example.com", "x\n", "\u2028", "a\u0085b", "é", "ｅ"} {
+		if got, want := NormalizeText(s), general(s); got != want {
+			t.Errorf("NormalizeText(%q) = %q, want %q", s, got, want)
 		}
 	}
 }
