@@ -235,7 +235,10 @@ func (r *run) pipeline(ctx context.Context, t *Table) error {
 	go func() {
 		defer close(ordered)
 		defer close(work)
-		b := &batch{ready: make(chan struct{})}
+		newBatch := func() *batch {
+			return &batch{rows: make([]prepared, 0, min(int64(r.opt.Chunk), r.total+1)), ready: make(chan struct{})}
+		}
+		b := newBatch()
 		send := func() bool {
 			select {
 			case work <- b:
@@ -247,7 +250,7 @@ func (r *run) pipeline(ctx context.Context, t *Table) error {
 			case <-ctx.Done():
 				return false
 			}
-			b = &batch{ready: make(chan struct{})}
+			b = newBatch()
 			return true
 		}
 		for {
@@ -417,6 +420,7 @@ func (r *run) commit(d *decision) {
 type decision struct {
 	w       store.ImportWrite
 	preview []PreviewRow
+	keep    int // preview rows the report still takes
 	orgs    int64
 	touched []*customer.Customer // every record created or merged into (dry runs keep them)
 }
@@ -425,7 +429,15 @@ func (d *decision) reject(p *prepared, reason string) {
 	d.w.Rejects = append(d.w.Rejects, store.ImportReject{Line: p.line, Cells: p.cells, Reason: reason})
 	d.w.Counts.Rejected++
 	d.w.Counts.Done++
-	d.preview = append(d.preview, PreviewRow{Line: p.line, Outcome: OutcomeRejected, Reason: reason})
+	if len(d.preview) < d.keep {
+		d.preview = append(d.preview, PreviewRow{Line: p.line, Outcome: OutcomeRejected, Reason: reason})
+	}
+}
+
+// newDecision starts a chunk's decision, keeping only the preview rows the
+// report has room for (a million-row import previews a few).
+func (r *run) newDecision() *decision {
+	return &decision{keep: max(0, r.opt.Preview-len(r.rep.Preview))}
 }
 
 func (d *decision) outcome(p *prepared, outcome string, c *customer.Customer, changes []string) {
@@ -438,6 +450,9 @@ func (d *decision) outcome(p *prepared, outcome string, c *customer.Customer, ch
 	case OutcomeUnchanged:
 		d.w.Counts.Merged++
 		d.w.Counts.Unchanged++
+	}
+	if len(d.preview) >= d.keep {
+		return
 	}
 	pr := PreviewRow{Line: p.line, Outcome: outcome, Changes: changes}
 	if c != nil {
@@ -555,7 +570,7 @@ func (v *resolver) org(name string) (string, string) {
 }
 
 func (r *run) decide(rows []prepared, look store.ImportLookup) *decision {
-	d := &decision{}
+	d := r.newDecision()
 	v := &resolver{r: r, look: look, targets: map[string]*target{}, orgs: map[string]string{}, seen: map[string]bool{}, d: d}
 	for i := range rows {
 		p := &rows[i]
