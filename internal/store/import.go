@@ -231,9 +231,56 @@ func newCustomerRows(importID string, c *customer.Customer) *newRows {
 	return r
 }
 
-// creationAudit is the audit record of a customer an import creates.
+// creationAudit is the audit record of a customer an import creates: the
+// same text as jsonText(importAudit(importID, diff(nil, c)), "{}"), written
+// without building the maps (a map per field was a tenth of a large
+// import's allocations). The keys are sorted as encoding/json sorts map
+// keys, and each value is encoded by encoding/json as it would be inside
+// the map.
 func creationAudit(importID string, c *customer.Customer) string {
-	return jsonText(importAudit(importID, diff(nil, c)), "{}")
+	type field struct {
+		key string
+		val any
+	}
+	fields := make([]field, 0, 7+len(c.Attributes))
+	add := func(key string, val any, empty bool) {
+		if !empty {
+			fields = append(fields, field{key, val})
+		}
+	}
+	add("kind", c.Kind, c.Kind == "")
+	add("name", c.Name, c.Name == "")
+	add("owner_id", c.OwnerID, c.OwnerID == "")
+	add("identities", c.Identities, len(c.Identities) == 0)
+	add("tags", c.Tags, len(c.Tags) == 0)
+	ms := ownMemberships(*c)
+	add("memberships", ms, len(ms) == 0)
+	for k, v := range c.Attributes {
+		add("attributes."+k, v, false)
+	}
+	add("import", importID, importID == "")
+	slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.key, b.key) })
+	var b strings.Builder
+	b.WriteString("{")
+	for i, f := range fields {
+		key, err := json.Marshal(f.key)
+		if err != nil {
+			return jsonText(importAudit(importID, diff(nil, c)), "{}")
+		}
+		val, err := json.Marshal(f.val)
+		if err != nil {
+			return jsonText(importAudit(importID, diff(nil, c)), "{}")
+		}
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.Write(key)
+		b.WriteString(`:{"after":`)
+		b.Write(val)
+		b.WriteString("}")
+	}
+	b.WriteString("}")
+	return b.String()
 }
 
 // ImportUpdate is a change to an existing customer found by an import.
