@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 	"golang.org/x/text/width"
@@ -21,8 +22,39 @@ const DefaultRegion = "CN"
 // ideographic space) to their narrow forms and collapses runs of spaces.
 // Chinese characters are left as they are.
 func NormalizeText(s string) string {
-	s = width.Fold.String(s)
+	if !isASCII(s) { // width.Fold leaves ASCII as it is, and allocates anyway
+		s = width.Fold.String(s)
+	}
+	if singleSpaced(s) {
+		return s
+	}
 	return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// singleSpaced reports whether s is already what collapsing its spaces
+// gives: no space at either end, and only single plain spaces between.
+func singleSpaced(s string) bool {
+	space := true // at the start, a space would be leading
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			if space || r != ' ' {
+				return false
+			}
+			space = true
+			continue
+		}
+		space = false
+	}
+	return !space || s == ""
 }
 
 // NormalizeEmail lower-cases and trims an email address and checks that it

@@ -3,6 +3,10 @@ package customer
 import (
 	"strings"
 	"testing"
+	"unicode"
+
+	"github.com/mozillazg/go-pinyin"
+	"golang.org/x/text/width"
 
 	"github.com/rapportcrm/rapport/internal/errs"
 )
@@ -97,5 +101,38 @@ func TestSearchTextFindsChineseByPinyin(t *testing.T) {
 	}
 	if SortKey("张伟") != "zhangwei" || SortKey("Alice") != "alice" {
 		t.Fatalf("sort keys: %q %q", SortKey("张伟"), SortKey("Alice"))
+	}
+}
+
+// TestPinyinIsTheLibrarysReadingOfEveryCharacter: the precomputed table
+// gives what pinyin.SinglePinyin gives, for every Han character (CJK
+// Unified Ideographs and extension A).
+func TestPinyinIsTheLibrarysReadingOfEveryCharacter(t *testing.T) {
+	for r := rune(0x3400); r <= 0x9FFF; r++ {
+		if !unicode.Is(unicode.Han, r) {
+			continue
+		}
+		want := ""
+		if py := pinyin.SinglePinyin(r, pinyinArgs); len(py) > 0 {
+			want = py[0]
+		}
+		got, initials := Pinyin(string(r))
+		if got != want || (want != "" && initials != want[:1]) {
+			t.Fatalf("%c: got %q/%q, want %q", r, got, initials, want)
+		}
+	}
+}
+
+// TestNormalizeTextShortcutsAgreeWithTheGeneralPath: the ASCII and
+// already-single-spaced shortcuts give what folding and collapsing give.
+func TestNormalizeTextShortcutsAgreeWithTheGeneralPath(t *testing.T) {
+	general := func(s string) string {
+		return strings.Join(strings.FieldsFunc(width.Fold.String(s), unicode.IsSpace), " ")
+	}
+	for _, s := range []string{"", " ", "a", "a b", "a  b", " a", "a ", "a\tb", "a\u00a0b", "a\u3000b", "ＡＢＣ", "ｶﾀｶﾅ", "张伟",
+		"张 伟", "张　伟", "138 0013 8000", "user1@example.com", "x\n", "\u2028", "a\u0085b", "é", "ｅ"} {
+		if got, want := NormalizeText(s), general(s); got != want {
+			t.Errorf("NormalizeText(%q) = %q, want %q", s, got, want)
+		}
 	}
 }

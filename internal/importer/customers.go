@@ -218,8 +218,7 @@ func (r *run) prepareCustomer(p *prepared) {
 		p.company = ""
 	}
 	if p.nameMissing == "" {
-		p.search, p.sortKey = customer.SearchText(c.Name, c.Identities), customer.SortKey(c.Name)
-		p.audit = store.CreationAudit(r.opt.ImportID, c)
+		p.created = store.PrepareNew(r.opt.ImportID, c)
 	}
 }
 
@@ -281,9 +280,9 @@ func (v *resolver) customerRow(p *prepared) {
 			v.orgs[c.Name] = c.ID
 		}
 		if len(c.Memberships) > 0 {
-			p.audit = "" // the worker wrote it before the membership was known
+			p.created = store.ImportNew{} // the worker built it before the membership was known
 		}
-		v.create(c, p.search, p.sortKey, p.audit)
+		v.create(c, p.created)
 		d.outcome(p, OutcomeImported, c, nil)
 	}
 }

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -30,8 +31,8 @@ type Options struct {
 	ImportID string
 	// Location reads dates and times written without a zone; time.Local when nil.
 	Location *time.Location
-	Workers  int // parse/validate goroutines; GOMAXPROCS when 0
-	Chunk    int // rows per transaction; 2,000 when 0
+	Workers  int // parse/validate goroutines; GOMAXPROCS-1 (at least 1) when 0
+	Chunk    int // rows per transaction; 25,000 when 0
 	Preview  int // row outcomes kept in the report
 	// Progress is called after each chunk with the rows decided so far and
 	// the expected total.
@@ -114,10 +115,11 @@ func Run(ctx context.Context, s *store.Store, t *Table, opt Options) (Report, er
 		opt.Location = time.Local
 	}
 	if opt.Workers <= 0 {
-		opt.Workers = runtime.GOMAXPROCS(0)
+		// One processor is left to the writer, which every row waits for.
+		opt.Workers = max(1, runtime.GOMAXPROCS(0)-1)
 	}
 	if opt.Chunk <= 0 {
-		opt.Chunk = 2000
+		opt.Chunk = defaultChunk
 	}
 	m, err := GuessMapping(opt.Kind, t.Header, opt.Rules.Fields, opt.Map)
 	rep := Report{Kind: opt.Kind, DryRun: opt.DryRun, Format: t.Format, Encoding: t.Encoding, Delimiter: t.Delimiter,
@@ -130,14 +132,14 @@ func Run(ctx context.Context, s *store.Store, t *Table, opt Options) (Report, er
 			return rep, err
 		}
 	}
-	if !opt.DryRun && t.Estimate > 10*int64(opt.Chunk) {
-		restore, err := s.BulkMode(ctx)
-		if err != nil {
+	r := &run{s: s, opt: opt, m: m, rep: &rep, total: t.Estimate, chunk: s.ImportChunk}
+	var bulk *store.Bulk
+	if !opt.DryRun && t.Estimate > bulkRows {
+		if bulk, err = s.BeginBulk(ctx); err != nil {
 			return rep, err
 		}
-		defer restore()
+		r.chunk = bulk.ImportChunk
 	}
-	r := &run{s: s, opt: opt, m: m, rep: &rep, total: t.Estimate}
 	if opt.DryRun {
 		r.dry = &dryState{owners: map[customer.Identity]string{}, customers: map[string]*customer.Customer{}, orgs: map[string]string{},
 			interactions: map[string]bool{}}
@@ -147,13 +149,28 @@ func Run(ctx context.Context, s *store.Store, t *Table, opt Options) (Report, er
 	} else {
 		err = r.pipeline(ctx, t)
 	}
+	if bulk != nil {
+		// However the import ended, what it committed becomes searchable.
+		err = errors.Join(err, bulk.End(context.WithoutCancel(ctx)))
+	}
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, err
 }
 
+// defaultChunk is how many rows one transaction writes: large enough that
+// commits, lookups and per-statement work are a small part of a row's cost.
+const defaultChunk = 25_000
+
+// bulkRows is the expected row count above which an import runs as a
+// store.Bulk: indexing its customers for search once at the end instead
+// of chunk by chunk.
+var bulkRows int64 = 50_000
+
 // run is the state of one import.
 type run struct {
 	s     *store.Store
+	chunk func(ctx context.Context, a store.Actor, importID string, keys store.ImportKeys, dryRun bool,
+		plan func(store.ImportLookup) (store.ImportWrite, error)) (int, error)
 	opt   Options
 	m     Mapping
 	rep   *Report
@@ -184,9 +201,7 @@ type prepared struct {
 	explicit    bool               // the row gives the kind
 	company     string
 	title       string
-	search      string
-	sortKey     string
-	audit       string
+	created     store.ImportNew // the stored rows, built while the worker has the row
 	inter       customer.Interaction
 	order       orderLine
 }
@@ -220,7 +235,10 @@ func (r *run) pipeline(ctx context.Context, t *Table) error {
 	go func() {
 		defer close(ordered)
 		defer close(work)
-		b := &batch{ready: make(chan struct{})}
+		newBatch := func() *batch {
+			return &batch{rows: make([]prepared, 0, min(int64(r.opt.Chunk), r.total+1)), ready: make(chan struct{})}
+		}
+		b := newBatch()
 		send := func() bool {
 			select {
 			case work <- b:
@@ -232,7 +250,7 @@ func (r *run) pipeline(ctx context.Context, t *Table) error {
 			case <-ctx.Done():
 				return false
 			}
-			b = &batch{ready: make(chan struct{})}
+			b = newBatch()
 			return true
 		}
 		for {
@@ -346,7 +364,7 @@ func (r *run) write(ctx context.Context, rows []prepared) error {
 		}
 	}
 	var d *decision
-	_, err := r.s.ImportChunk(ctx, r.opt.Actor, r.opt.ImportID, keys, r.opt.DryRun, func(look store.ImportLookup) (store.ImportWrite, error) {
+	_, err := r.chunk(ctx, r.opt.Actor, r.opt.ImportID, keys, r.opt.DryRun, func(look store.ImportLookup) (store.ImportWrite, error) {
 		d = r.decide(rows, look)
 		return d.w, nil
 	})
@@ -402,6 +420,7 @@ func (r *run) commit(d *decision) {
 type decision struct {
 	w       store.ImportWrite
 	preview []PreviewRow
+	keep    int // preview rows the report still takes
 	orgs    int64
 	touched []*customer.Customer // every record created or merged into (dry runs keep them)
 }
@@ -410,7 +429,15 @@ func (d *decision) reject(p *prepared, reason string) {
 	d.w.Rejects = append(d.w.Rejects, store.ImportReject{Line: p.line, Cells: p.cells, Reason: reason})
 	d.w.Counts.Rejected++
 	d.w.Counts.Done++
-	d.preview = append(d.preview, PreviewRow{Line: p.line, Outcome: OutcomeRejected, Reason: reason})
+	if len(d.preview) < d.keep {
+		d.preview = append(d.preview, PreviewRow{Line: p.line, Outcome: OutcomeRejected, Reason: reason})
+	}
+}
+
+// newDecision starts a chunk's decision, keeping only the preview rows the
+// report has room for (a million-row import previews a few).
+func (r *run) newDecision() *decision {
+	return &decision{keep: max(0, r.opt.Preview-len(r.rep.Preview))}
 }
 
 func (d *decision) outcome(p *prepared, outcome string, c *customer.Customer, changes []string) {
@@ -424,6 +451,9 @@ func (d *decision) outcome(p *prepared, outcome string, c *customer.Customer, ch
 		d.w.Counts.Merged++
 		d.w.Counts.Unchanged++
 	}
+	if len(d.preview) >= d.keep {
+		return
+	}
 	pr := PreviewRow{Line: p.line, Outcome: outcome, Changes: changes}
 	if c != nil {
 		pr.CustomerID, pr.Name = c.ID, c.Name
@@ -435,10 +465,8 @@ func (d *decision) outcome(p *prepared, outcome string, c *customer.Customer, ch
 type target struct {
 	before *customer.Customer // nil when the chunk creates it
 	after  *customer.Customer
-	fresh  bool // precomputed search text, sort key and audit still match
-	search string
-	sort   string
-	audit  string
+	fresh  bool            // created's rows, built by a worker, still match after
+	built  store.ImportNew // a new customer's rows (store.PrepareNew)
 }
 
 // resolver finds the customers a chunk's rows identify, seeing the chunk's
@@ -504,9 +532,10 @@ func (v *resolver) target(id string) (*target, string) {
 	return t, ""
 }
 
-// create adds a new customer to the chunk.
-func (v *resolver) create(c *customer.Customer, search, sortKey, audit string) {
-	v.targets[c.ID] = &target{after: c, fresh: search != "", search: search, sort: sortKey, audit: audit}
+// create adds a new customer to the chunk, with its rows when a worker
+// built them (n.Customer set).
+func (v *resolver) create(c *customer.Customer, n store.ImportNew) {
+	v.targets[c.ID] = &target{after: c, fresh: n.Customer == c, built: n}
 	v.order = append(v.order, c.ID)
 	for _, id := range c.Identities {
 		v.look.Owners[id] = c.ID
@@ -536,12 +565,12 @@ func (v *resolver) org(name string) (string, string) {
 	}
 	v.orgs[name] = o.ID
 	v.d.orgs++
-	v.create(o, "", "", "")
+	v.create(o, store.ImportNew{})
 	return o.ID, ""
 }
 
 func (r *run) decide(rows []prepared, look store.ImportLookup) *decision {
-	d := &decision{}
+	d := r.newDecision()
 	v := &resolver{r: r, look: look, targets: map[string]*target{}, orgs: map[string]string{}, seen: map[string]bool{}, d: d}
 	for i := range rows {
 		p := &rows[i]
@@ -562,7 +591,7 @@ func (r *run) decide(rows []prepared, look store.ImportLookup) *decision {
 		if t.before == nil {
 			n := store.ImportNew{Customer: t.after}
 			if t.fresh {
-				n.Search, n.SortKey, n.Audit = t.search, t.sort, t.audit
+				n = t.built
 			}
 			d.w.Create = append(d.w.Create, n)
 			continue

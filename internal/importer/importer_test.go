@@ -621,3 +621,41 @@ func TestUTF16TabDelimitedExcelUnicodeText(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 }
+
+// TestBulkImportIsSearchableWhenItEnds: a large import (store.Bulk, search
+// indexing deferred to its end) finds what it imported by the text the
+// customers have at the end (a later row added a phone to a customer an
+// earlier chunk created), and re-importing it changes nothing.
+func TestBulkImportIsSearchableWhenItEnds(t *testing.T) {
+	defer importer.SetBulkRows(0)()
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			s := e.Store
+			seedCustomers(t, s, person("李娜", customer.Identity{Type: "phone", Value: "13900139000"}))
+			data := "姓名,邮箱,手机\n" +
+				"Ann,ann@example.com,\n" +
+				"Bob,bob@example.com,13700137000\n" +
+				"Ann,ann@example.com,13800138000\n" + // merges into the Ann of the first chunk
+				"李娜娜,ln@example.com,139 0013 9000\n" + // merges into a customer stored before
+				"Cat,cat@example.com,12345\n" // rejected
+			first := runImport(t, s, importer.Customers, "b.csv", []byte(data), importer.Options{Chunk: 2})
+			if first.rep.Imported != 2 || first.rep.Merged != 2 || first.rep.Rejected != 1 {
+				t.Fatalf("%s %+v", first.rep.Summary(), first.rejects)
+			}
+			ann := find(t, s, "13800138000")
+			if ann.Name != "Ann" || find(t, s, "ann@example").ID != ann.ID {
+				t.Fatalf("Ann by her added phone: %+v", ann)
+			}
+			if find(t, s, "bob@example").Name != "Bob" || find(t, s, "ln@example").Name != "李娜娜" {
+				t.Fatal("imported or merged customer not found")
+			}
+			again := runImport(t, s, importer.Customers, "b.csv", []byte(data), importer.Options{Chunk: 2})
+			if again.rep.Imported != 0 || again.rep.Unchanged != 4 || again.rep.Rejected != 1 {
+				t.Fatalf("re-import: %s", again.rep.Summary())
+			}
+			if got := countCustomers(t, s); got != 3 {
+				t.Fatalf("%d customers, want 3", got)
+			}
+		})
+	}
+}

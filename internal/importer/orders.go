@@ -182,7 +182,7 @@ func (r *run) orders(ctx context.Context, t *Table) error {
 		g.rows = append(g.rows, p)
 	}
 	if len(loose) > 0 {
-		d := &decision{}
+		d := r.newDecision()
 		for _, p := range loose {
 			d.reject(p, p.reason)
 		}
@@ -220,7 +220,7 @@ func (r *run) orderChunk(ctx context.Context, groups []*orderGroup) error {
 	var orders []customer.Order
 	// Orders are written by CreateOrders; the lookup only reads.
 	if _, err := r.s.ImportChunk(ctx, r.opt.Actor, "", keys, true, func(look store.ImportLookup) (store.ImportWrite, error) {
-		d = &decision{}
+		d = r.newDecision()
 		v := &resolver{r: r, look: look, targets: map[string]*target{}, orgs: map[string]string{}, seen: map[string]bool{}, d: d}
 		for _, g := range groups {
 			if o, ok := v.decideOrder(g); ok {

@@ -22,9 +22,17 @@ func insertRows(ctx context.Context, tx *Tx, table string, cols []string, rows [
 // insertRowsSuffix is insertRows with a clause after the VALUES list, such
 // as ON CONFLICT … DO UPDATE. Rows of one call must not conflict with each
 // other (PostgreSQL refuses to update a row twice in one statement).
+//
+// On SQLite the rows go in statements of fixed sizes (256, 16, then 1
+// row), each prepared once per call: a statement as large as the parameter
+// limit allows costs as much to parse as a few hundred rows cost to
+// insert, and its size changed with every call.
 func insertRowsSuffix(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string) error {
 	if len(rows) == 0 {
 		return nil
+	}
+	if tx.rewrite {
+		return insertFixed(ctx, tx, table, cols, rows, suffix, []int{256, 16, 1})
 	}
 	per := max(1, maxParams/len(cols))
 	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
@@ -68,6 +76,44 @@ func insertRowsSuffix(ctx context.Context, tx *Tx, table string, cols []string, 
 		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// insertFixed writes rows with multi-row INSERTs of the given sizes,
+// largest first (the last must be 1), each statement prepared once.
+func insertFixed(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string, sizes []int) error {
+	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
+	var args []any
+	for _, size := range sizes {
+		if len(rows) < size {
+			continue
+		}
+		var b strings.Builder
+		b.WriteString(head)
+		for i := 0; i < size; i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(" + placeholders(i*len(cols)+1, len(cols)) + ")")
+		}
+		b.WriteString(suffix)
+		stmt, err := tx.PrepareContext(ctx, b.String())
+		if err != nil {
+			return err
+		}
+		for len(rows) >= size {
+			args = args[:0]
+			for _, r := range rows[:size] {
+				args = append(args, r...)
+			}
+			if _, err := stmt.ExecContext(ctx, args...); err != nil {
+				stmt.Close()
+				return err
+			}
+			rows = rows[size:]
+		}
+		stmt.Close()
 	}
 	return nil
 }
@@ -206,39 +252,7 @@ func insertChunked(ctx context.Context, tx *Tx, table string, cols []string, row
 			return err
 		}
 	}
-	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
-	for _, size := range []int{64, 8, 1} {
-		if len(rows) < size {
-			continue
-		}
-		var b strings.Builder
-		b.WriteString(head)
-		for i := 0; i < size; i++ {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(" + placeholders(i*len(cols)+1, len(cols)) + ")")
-		}
-		b.WriteString(suffix)
-		stmt, err := tx.PrepareContext(ctx, b.String())
-		if err != nil {
-			return err
-		}
-		args := make([]any, 0, size*len(cols))
-		for len(rows) >= size {
-			args = args[:0]
-			for _, r := range rows[:size] {
-				args = append(args, r...)
-			}
-			if _, err := stmt.ExecContext(ctx, args...); err != nil {
-				stmt.Close()
-				return err
-			}
-			rows = rows[size:]
-		}
-		stmt.Close()
-	}
-	return nil
+	return insertFixed(ctx, tx, table, cols, rows, suffix, []int{64, 8, 1})
 }
 
 // pgColumnTypes caches "table.column" → PostgreSQL type, read from the
@@ -357,4 +371,98 @@ func insertUnnest(ctx context.Context, tx *Tx, table string, cols []string, rows
 	b.WriteString(suffix)
 	_, err = tx.ExecContext(ctx, b.String(), args...)
 	return true, err
+}
+
+// Bulk is a large import's hold on the database, from BeginBulk to End.
+// On SQLite its chunks defer search indexing: the customers they create
+// are listed in a backlog, committed with them, and End indexes the whole
+// backlog in one pass (each indexed statement otherwise writes a search
+// index segment, which later merges rewrite again and again). Until End,
+// the import's customers are stored but not found by search; after a crash
+// Open indexes what was left, so none stays unsearchable.
+type Bulk struct {
+	s *Store
+}
+
+// BeginBulk readies the database for a large import. On SQLite the writer
+// connection's page cache grows to 256 MB while it lasts, so the indexes a
+// million-row import inserts into at random (sort keys, identities) stay
+// in memory, and the WAL is checkpointed every 64 MB.
+func (s *Store) BeginBulk(ctx context.Context) (*Bulk, error) {
+	b := &Bulk{s: s}
+	if s.dialect != SQLite {
+		return b, nil
+	}
+	if _, err := s.write.ExecContext(ctx, `PRAGMA cache_size = -262144`); err != nil {
+		return nil, wrap("begin bulk", err)
+	}
+	if _, err := s.write.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 16384`); err != nil {
+		return nil, wrap("begin bulk", err)
+	}
+	return b, nil
+}
+
+// ImportChunk is Store.ImportChunk with the chunk's new customers put in
+// the search backlog instead of the search index.
+func (b *Bulk) ImportChunk(ctx context.Context, a Actor, importID string, keys ImportKeys, dryRun bool,
+	plan func(ImportLookup) (ImportWrite, error)) (int, error) {
+	return b.s.importChunk(ctx, a, importID, keys, dryRun, b.s.dialect == SQLite, plan)
+}
+
+// End indexes the backlog and puts the connection's settings back. It is
+// to be called however the import ended (with a context that is not
+// cancelled): a failed End leaves the backlog for the next Open.
+func (b *Bulk) End(ctx context.Context) error {
+	s := b.s
+	if s.dialect != SQLite {
+		return nil
+	}
+	err := s.indexSearchBacklog(ctx)
+	// Back to the connection's configured sizes; a failure only leaves
+	// the larger ones in place.
+	_, _ = s.write.ExecContext(ctx, `PRAGMA cache_size = -32000`)
+	_, _ = s.write.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 20000`)
+	return wrap("end bulk", err)
+}
+
+// deferSearch makes the rest of tx's customer inserts go to the search
+// backlog (SQLite); undeferSearch ends that before tx commits, so no other
+// transaction ever sees indexing deferred.
+func deferSearch(ctx context.Context, tx *Tx) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO customer_search_deferred (one) VALUES (1)`)
+	return err
+}
+
+func undeferSearch(ctx context.Context, tx *Tx) error {
+	_, err := tx.ExecContext(ctx, `DELETE FROM customer_search_deferred`)
+	return err
+}
+
+// indexSearchBacklog adds the backlogged customers to the search index in
+// one transaction and empties the backlog. FTS5 keeps pending entries in
+// memory up to its hash size and writes a segment each time that fills;
+// 64 MB while the pass runs makes a million customers a handful of
+// segments instead of hundreds to merge.
+func (s *Store) indexSearchBacklog(ctx context.Context) error {
+	if s.dialect != SQLite {
+		return nil
+	}
+	var n int64
+	if err := s.write.QueryRowContext(ctx, `SELECT count(*) FROM customer_search_backlog`).Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	return s.tx(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO customer_search (customer_search, rank) VALUES ('hashsize', 67108864)`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO customer_search (rowid, search)
+			SELECT c.seq, c.search FROM customer_search_backlog b JOIN customers c ON c.seq = b.seq ORDER BY b.seq`); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM customer_search_backlog`); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO customer_search (customer_search, rank) VALUES ('hashsize', 1048576)`)
+		return err
+	})
 }

@@ -195,17 +195,92 @@ type ImportLookup struct {
 }
 
 // ImportNew is a customer an import creates, ids, timestamps and version
-// set. Search, SortKey and Audit are its customer.SearchText,
-// customer.SortKey and CreationAudit when the caller computed them
-// already (on its worker goroutines); empty ones are computed here.
+// set. One made by PrepareNew carries its stored rows already built; one
+// with only Customer set has them built by the writer.
 type ImportNew struct {
-	Customer               *customer.Customer
-	Search, SortKey, Audit string
+	Customer *customer.Customer
+	rows     *newRows
 }
 
-// CreationAudit is the audit record of a customer an import creates.
-func CreationAudit(importID string, c *customer.Customer) string {
-	return jsonText(importAudit(importID, diff(nil, c)), "{}")
+// newRows are a new customer's stored values: its customers row, its
+// identities rows and its creation audit record.
+type newRows struct {
+	customer   []any
+	identities [][]any
+	audit      string
+}
+
+// PrepareNew builds c's stored rows now, so an import's worker goroutines,
+// not its single writer, pay for the search text, sort key (pinyin), JSON
+// and audit record. c must not change afterwards.
+func PrepareNew(importID string, c *customer.Customer) ImportNew {
+	return ImportNew{Customer: c, rows: newCustomerRows(importID, c)}
+}
+
+func newCustomerRows(importID string, c *customer.Customer) *newRows {
+	created := ts(c.CreatedAt)
+	r := &newRows{
+		customer: []any{c.ID, string(c.Kind), c.Name, customer.SortKey(c.Name), jsonText(c.Attributes, "{}"), jsonText(c.Tags, "[]"),
+			nullString(c.OwnerID), created, ts(c.UpdatedAt), c.Version, customer.SearchText(c.Name, c.Identities)},
+		identities: make([][]any, len(c.Identities)),
+		audit:      creationAudit(importID, c),
+	}
+	for i, id := range c.Identities {
+		r.identities[i] = []any{id.Type, id.Source, id.Value, c.ID, created}
+	}
+	return r
+}
+
+// creationAudit is the audit record of a customer an import creates: the
+// same text as jsonText(importAudit(importID, diff(nil, c)), "{}"), written
+// without building the maps (a map per field was a tenth of a large
+// import's allocations). The keys are sorted as encoding/json sorts map
+// keys, and each value is encoded by encoding/json as it would be inside
+// the map.
+func creationAudit(importID string, c *customer.Customer) string {
+	type field struct {
+		key string
+		val any
+	}
+	fields := make([]field, 0, 7+len(c.Attributes))
+	add := func(key string, val any, empty bool) {
+		if !empty {
+			fields = append(fields, field{key, val})
+		}
+	}
+	add("kind", c.Kind, c.Kind == "")
+	add("name", c.Name, c.Name == "")
+	add("owner_id", c.OwnerID, c.OwnerID == "")
+	add("identities", c.Identities, len(c.Identities) == 0)
+	add("tags", c.Tags, len(c.Tags) == 0)
+	ms := ownMemberships(*c)
+	add("memberships", ms, len(ms) == 0)
+	for k, v := range c.Attributes {
+		add("attributes."+k, v, false)
+	}
+	add("import", importID, importID == "")
+	slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.key, b.key) })
+	var b strings.Builder
+	b.WriteString("{")
+	for i, f := range fields {
+		key, err := json.Marshal(f.key)
+		if err != nil {
+			return jsonText(importAudit(importID, diff(nil, c)), "{}")
+		}
+		val, err := json.Marshal(f.val)
+		if err != nil {
+			return jsonText(importAudit(importID, diff(nil, c)), "{}")
+		}
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.Write(key)
+		b.WriteString(`:{"after":`)
+		b.Write(val)
+		b.WriteString("}")
+	}
+	b.WriteString("}")
+	return b.String()
 }
 
 // ImportUpdate is a change to an existing customer found by an import.
@@ -233,6 +308,13 @@ type ImportWrite struct {
 // interactions were new.
 func (s *Store) ImportChunk(ctx context.Context, a Actor, importID string, keys ImportKeys, dryRun bool,
 	plan func(ImportLookup) (ImportWrite, error)) (int, error) {
+	return s.importChunk(ctx, a, importID, keys, dryRun, false, plan)
+}
+
+// importChunk is ImportChunk; with deferred, the new customers go to the
+// search backlog (Bulk).
+func (s *Store) importChunk(ctx context.Context, a Actor, importID string, keys ImportKeys, dryRun, deferred bool,
+	plan func(ImportLookup) (ImportWrite, error)) (int, error) {
 	if dryRun {
 		look, err := s.importLookup(ctx, s.read, keys)
 		if err != nil {
@@ -251,8 +333,18 @@ func (s *Store) ImportChunk(ctx context.Context, a Actor, importID string, keys 
 		if w, err = plan(look); err != nil {
 			return err
 		}
+		if deferred {
+			if err := deferSearch(ctx, tx); err != nil {
+				return err
+			}
+		}
 		if err := s.importCreate(ctx, tx, a, importID, w); err != nil {
 			return err
+		}
+		if deferred {
+			if err := undeferSearch(ctx, tx); err != nil {
+				return err
+			}
 		}
 		if err := s.importUpdate(ctx, tx, a, importID, w.Update); err != nil {
 			return err
@@ -443,26 +535,23 @@ func (s *Store) importCreate(ctx context.Context, tx *Tx, a Actor, importID stri
 	if len(w.Create) == 0 {
 		return nil
 	}
-	var crow, irow, mrow, arow [][]any
+	crow := make([][]any, 0, len(w.Create))
+	irow := make([][]any, 0, 2*len(w.Create))
+	arow := make([][]any, 0, len(w.Create))
+	var mrow [][]any
 	now := ts(time.Now())
 	var tagged []any
 	for _, n := range w.Create {
-		c, search, sortKey, audit := n.Customer, n.Search, n.SortKey, n.Audit
-		if search == "" {
-			search, sortKey = customer.SearchText(c.Name, c.Identities), customer.SortKey(c.Name)
+		c, rows := n.Customer, n.rows
+		if rows == nil {
+			rows = newCustomerRows(importID, c)
 		}
-		if audit == "" {
-			audit = CreationAudit(importID, c)
-		}
-		crow = append(crow, []any{c.ID, string(c.Kind), c.Name, sortKey, jsonText(c.Attributes, "{}"), jsonText(c.Tags, "[]"),
-			nullString(c.OwnerID), ts(c.CreatedAt), ts(c.UpdatedAt), c.Version, search})
-		for _, id := range c.Identities {
-			irow = append(irow, []any{id.Type, id.Source, id.Value, c.ID, ts(c.CreatedAt)})
-		}
+		crow = append(crow, rows.customer)
+		irow = append(irow, rows.identities...)
 		for _, m := range ownMemberships(*c) {
 			mrow = append(mrow, []any{c.ID, m.OrganizationID, m.Role, ts(c.CreatedAt)})
 		}
-		arow = append(arow, []any{now, a.ID, a.Kind, "create", "customer", c.ID, c.ID, audit})
+		arow = append(arow, []any{now, a.ID, a.Kind, "create", "customer", c.ID, c.ID, rows.audit})
 		if len(c.Tags) > 0 {
 			tagged = append(tagged, c.ID)
 		}
@@ -538,7 +627,7 @@ func (s *Store) importUpdate(ctx context.Context, tx *Tx, a Actor, importID stri
 			attributes = `+s.cast("v.column6", "JSONB")+`, tags = `+s.cast("v.column7", "JSONB")+`, owner_id = v.column8,
 			updated_at = `+s.cast("v.column9", "TIMESTAMPTZ")+`, version = CAST(v.column10 AS BIGINT), search = v.column11
 			FROM (VALUES `+castTuples(len(part), 11, map[int]string{1: "BIGINT", 9: "BIGINT"})+`) AS v
-			WHERE customers.id = v.column1 AND customers.version = v.column2 AND customers.deleted_at IS NULL`, args...)
+			WHERE customers.id = `+s.noIndex("v.column1")+` AND customers.version = `+s.noIndex("v.column2")+` AND customers.deleted_at IS NULL`, args...)
 		if err != nil {
 			return err
 		}
@@ -567,6 +656,20 @@ func (s *Store) importUpdate(ctx context.Context, tx *Tx, a Actor, importID stri
 		}
 	}
 	return insertRows(ctx, tx, "audit", []string{"at", "actor_id", "actor_kind", "action", "entity", "entity_id", "customer_id", "changes"}, arow)
+}
+
+// noIndex is the dialect seam for a VALUES column a join must probe with,
+// not build an index on. Left to itself, SQLite's planner scanned every
+// customer against an automatic index on the VALUES list's version column
+// (which every row shares), so an update of a few hundred imported
+// customers compared each customer with each of them (100 s at 200k
+// customers); unary + makes the column an expression, which cannot drive
+// an index, so the list is scanned and customers searched by id.
+func (s *Store) noIndex(col string) string {
+	if s.dialect == SQLite {
+		return "+" + col
+	}
+	return col
 }
 
 // cast is the dialect seam for reading a text parameter as a PostgreSQL
@@ -673,34 +776,4 @@ func importInteractions(ctx context.Context, tx *Tx, a Actor, importID string, i
 // nothing.
 func CustomerChanges(before, after customer.Customer) map[string]map[string]any {
 	return diff(&before, &after)
-}
-
-// BulkMode readies the database for a large import and returns what puts
-// it back. On SQLite the writer connection's page cache grows to 256 MB
-// while it lasts, so the indexes a million-row import inserts into at
-// random (sort keys, identities, the search index) stay in memory, and the
-// WAL is checkpointed every 64 MB instead of every 4 MB.
-func (s *Store) BulkMode(ctx context.Context) (restore func(), err error) {
-	if s.dialect != SQLite {
-		return func() {}, nil
-	}
-	// Checkpointing less often writes a page that several chunks touch once.
-	if _, err := s.write.ExecContext(ctx, `PRAGMA cache_size = -262144`); err != nil {
-		return nil, wrap("bulk mode", err)
-	}
-	if _, err := s.write.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 16384`); err != nil {
-		return nil, wrap("bulk mode", err)
-	}
-	// The search index merges its segments 16 at a time instead of 4: each
-	// chunk adds a segment, and wider merges rewrite each entry fewer times.
-	if _, err := s.write.ExecContext(ctx, `INSERT INTO customer_search(customer_search, rank) VALUES ('automerge', 16)`); err != nil {
-		return nil, wrap("bulk mode", err)
-	}
-	return func() {
-		// Back to the connection's configured sizes; a failure only leaves
-		// the larger ones in place.
-		_, _ = s.write.ExecContext(context.Background(), `PRAGMA cache_size = -32000`)
-		_, _ = s.write.ExecContext(context.Background(), `PRAGMA wal_autocheckpoint = 1000`)
-		_, _ = s.write.ExecContext(context.Background(), `INSERT INTO customer_search(customer_search, rank) VALUES ('automerge', 4)`)
-	}, nil
 }

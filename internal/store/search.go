@@ -53,7 +53,10 @@ func (s *Store) searchFor(q string, arg func(any) string) search {
 	switch {
 	case s.dialect == SQLite && ftsSearchable(indexed):
 		out.from = ` FROM customer_search cs CROSS JOIN customers c ON c.seq = cs.rowid LEFT JOIN customer_stats st ON st.customer_id = c.id`
-		out.where = append(out.where, `cs.search GLOB `+arg("*"+indexed+"*"))
+		// The index keeps no positions (detail=none), so it yields rows
+		// holding every trigram of the pattern somewhere; instr keeps only
+		// those whose search text holds the pattern itself.
+		out.where = append(out.where, `cs.search GLOB `+arg("*"+indexed+"*"), `instr(c.search, `+arg(indexed)+`) > 0`)
 		out.order, out.cursor = ` ORDER BY cs.rowid DESC`, `cs.rowid`
 	default:
 		out.where = append(out.where, `c.search LIKE `+arg(likePattern(indexed))+` ESCAPE '\'`)
@@ -177,7 +180,8 @@ func (s *Store) searchCondition(q string, arg func(any) string) []string {
 	}
 	var where []string
 	if s.dialect == SQLite && ftsSearchable(indexed) {
-		where = append(where, `c.seq IN (SELECT rowid FROM customer_search WHERE search GLOB `+arg("*"+indexed+"*")+`)`)
+		where = append(where, `c.seq IN (SELECT rowid FROM customer_search WHERE search GLOB `+arg("*"+indexed+"*")+`)`,
+			`instr(c.search, `+arg(indexed)+`) > 0`) // the index keeps no positions: see searchFor
 	} else {
 		where = append(where, `c.search LIKE `+arg(likePattern(indexed))+` ESCAPE '\'`)
 	}

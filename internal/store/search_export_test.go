@@ -32,3 +32,23 @@ func (s *Store) StoredGrams(ctx context.Context, text string) (digits, han strin
 	err = s.read.QueryRowContext(ctx, `SELECT CAST(search_digit_grams($1) AS TEXT), CAST(search_han_pairs($1) AS TEXT)`, text).Scan(&digits, &han)
 	return digits, han, err
 }
+
+// CheckSearchIndex runs FTS5's integrity check of the search index against
+// the customers it indexes (SQLite; nil on PostgreSQL).
+func (s *Store) CheckSearchIndex(ctx context.Context) error {
+	if s.dialect != SQLite {
+		return nil
+	}
+	_, err := s.write.ExecContext(ctx, `INSERT INTO customer_search (customer_search, rank) VALUES ('integrity-check', 1)`)
+	return err
+}
+
+// SearchBacklog counts the customers waiting to be indexed for search.
+func (s *Store) SearchBacklog(ctx context.Context) (int, error) {
+	if s.dialect != SQLite {
+		return 0, nil
+	}
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM customer_search_backlog`).Scan(&n)
+	return n, err
+}

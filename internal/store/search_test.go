@@ -103,3 +103,20 @@ func TestSearchMatchesSubstringOfSearchText(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchIgnoresScatteredTrigrams: the trigram index keeps no positions,
+// so a customer holding every trigram of a query, but not the query as one
+// substring, is a candidate the search must drop.
+func TestSearchIgnoresScatteredTrigrams(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		scattered := newCustomer(t, "abcx bcd", customer.Identity{Type: customer.IdentityEmail, Value: "x@example.com"})
+		whole := newCustomer(t, "abcd", customer.Identity{Type: customer.IdentityEmail, Value: "y@example.com"})
+		if err := s.CreateCustomers(ctx, actor, []*customer.Customer{scattered, whole}); err != nil {
+			t.Fatal(err)
+		}
+		if got := searchAll(t, s, store.Filter{Q: "abcd", Limit: 50}); !slices.Equal(got, []string{whole.ID}) {
+			t.Errorf("got %v, want only %s", got, whole.ID)
+		}
+	})
+}

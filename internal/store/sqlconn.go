@@ -166,6 +166,16 @@ func (t *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sq
 	return t.Tx.QueryRowContext(ctx, q, a...)
 }
 
+// inOrder reports whether the i-th ? takes the i-th argument throughout.
+func inOrder(order []int) bool {
+	for i, n := range order {
+		if n != i {
+			return false
+		}
+	}
+	return true
+}
+
 // Stmt is a prepared statement with the same placeholder handling.
 type Stmt struct {
 	*sql.Stmt
@@ -178,6 +188,9 @@ func (t *Tx) PrepareContext(ctx context.Context, query string) (*Stmt, error) {
 	if t.rewrite {
 		r := toPositional(query)
 		query, order = r.query, r.order
+		if inOrder(order) {
+			order = nil // $1, $2, … already bind as the ?s do
+		}
 	}
 	st, err := t.Tx.PrepareContext(ctx, query)
 	if err != nil {

@@ -76,7 +76,8 @@ type Config struct {
 	DataDir string
 }
 
-// Open connects to the database and applies pending migrations.
+// Open connects to the database, applies pending migrations and indexes
+// for search the customers a killed bulk import left in the backlog.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s, err := connect(cfg)
 	if err != nil {
@@ -85,6 +86,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if err := s.indexSearchBacklog(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: index search backlog: %w", err)
 	}
 	return s, nil
 }
