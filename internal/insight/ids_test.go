@@ -114,3 +114,18 @@ func TestSnapshotFoldsAddedRowsIntoTheSortedIndex(t *testing.T) {
 		}
 	}
 }
+
+func TestRefreshBatchGrowsWithTheSnapshot(t *testing.T) {
+	s := &Service{}
+	if n := s.refreshBatch(); n != staleBatch {
+		t.Fatalf("no snapshot: batch %d, want %d", n, staleBatch)
+	}
+	s.snap = &snapshot{rows: make([]row, 20_000)}
+	if n := s.refreshBatch(); n != staleBatch {
+		t.Fatalf("20,000 rows: batch %d, want %d", n, staleBatch)
+	}
+	s.snap = &snapshot{rows: make([]row, 1_000_000)}
+	if n := s.refreshBatch(); n != 100_000 {
+		t.Fatalf("1M rows: batch %d, want 100,000", n)
+	}
+}

@@ -74,6 +74,8 @@ type Service struct {
 	cache   map[string]cached
 
 	ids *idTable // customer ids ↔ row keys, for every snapshot
+
+	lastRank atomic.Int64 // how long the last refresh's re-rank took (ns)
 }
 
 type cached struct {
@@ -205,16 +207,17 @@ func (s *Service) Run(ctx context.Context) {
 				next = time.Time{}
 			}
 		}
-		start := time.Now()
 		n, err := s.Refresh(ctx)
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("analytics refresh", "err", err)
 		}
-		// A refresh re-ranks every customer: under a steady stream of
-		// writes, back-to-back refreshes of a million customers would keep
-		// a core busy. Rest three times as long as the refresh took, so
-		// they use a quarter of a core at most (small stores never wait).
-		if d := time.Since(start); n > 0 && d > 20*time.Millisecond {
+		// A refresh re-ranks every customer, whatever changed: under a
+		// steady stream of writes, back-to-back refreshes of a million
+		// customers would keep a core busy re-ranking. Rest three times as
+		// long as the re-rank took, so re-ranking uses a quarter of a core
+		// at most (small stores never wait; the changed customers' own
+		// work is not paced).
+		if d := time.Duration(s.lastRank.Swap(0)); n > 0 && d > 20*time.Millisecond {
 			select {
 			case <-ctx.Done():
 				return
@@ -393,8 +396,20 @@ func (s *Service) current(ctx context.Context) (*snapshot, error) {
 	return s.snap, nil
 }
 
-// staleBatch bounds the customers one refresh re-reads.
+// staleBatch bounds the customers one refresh re-reads: 5,000, or a
+// tenth of the snapshot when that is more. Every refresh re-ranks everyone,
+// so absorbing a million new customers 5,000 at a time would re-rank a
+// million customers 200 times.
 const staleBatch = 5000
+
+func (s *Service) refreshBatch() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.snap == nil {
+		return staleBatch
+	}
+	return max(staleBatch, len(s.snap.rows)/10)
+}
 
 // Refresh recomputes the scores of the customers whose data changed (the
 // store's stale queue and writes seen in this process) with the current
@@ -407,7 +422,8 @@ func (s *Service) Refresh(ctx context.Context) (int, error) {
 	if !ready {
 		return 0, nil // the first refit scores everyone
 	}
-	queued, err := s.store.StaleScores(ctx, staleBatch)
+	batch := s.refreshBatch()
+	queued, err := s.store.StaleScores(ctx, batch)
 	if err != nil {
 		return 0, err
 	}
@@ -421,7 +437,7 @@ func (s *Service) Refresh(ctx context.Context) (int, error) {
 	}
 	s.dirtyMu.Lock()
 	for id := range s.dirty {
-		if len(ids) >= staleBatch {
+		if len(ids) >= batch {
 			break
 		}
 		delete(s.dirty, id)
@@ -437,7 +453,7 @@ func (s *Service) Refresh(ctx context.Context) (int, error) {
 	}
 	s.noteSinceRefit(ids)
 	n, err := s.refreshIDs(ctx, ids)
-	if more || len(queued) == staleBatch {
+	if more || len(queued) == batch {
 		select {
 		case s.wake <- struct{}{}:
 		default:
@@ -494,7 +510,9 @@ func (s *Service) refreshIDs(ctx context.Context, ids []string) (int, error) {
 	}
 	snap.compactIndex()
 	snap.models.scoreRows(snap.rows, touched, asOf, snap.profile)
+	rankStart := time.Now()
 	r, err := rank(snap, asOf)
+	s.lastRank.Store(int64(time.Since(rankStart)))
 	if err == nil {
 		snap.rank = r
 	}
