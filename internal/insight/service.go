@@ -211,6 +211,9 @@ func (s *Service) Run(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("analytics refresh", "err", err)
 		}
+		if n >= bigRefresh {
+			debug.FreeOSMemory() // as after a refit: a big batch leaves its garbage behind
+		}
 		// A refresh re-ranks every customer, whatever changed: under a
 		// steady stream of writes, back-to-back refreshes of a million
 		// customers would keep a core busy re-ranking. Rest three times as
@@ -401,6 +404,10 @@ func (s *Service) current(ctx context.Context) (*snapshot, error) {
 // so absorbing a million new customers 5,000 at a time would re-rank a
 // million customers 200 times.
 const staleBatch = 5000
+
+// bigRefresh is a refresh after which the freed memory goes back to the
+// system at once.
+const bigRefresh = 50_000
 
 func (s *Service) refreshBatch() int {
 	s.mu.RLock()
