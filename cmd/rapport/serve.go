@@ -105,6 +105,7 @@ func serve(ctx context.Context, s *store.Store, cfg serveConfig) error {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
 	go purgeLoop(ctx, s, cfg.log)
+	go statisticsLoop(ctx, s, cfg.log)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
@@ -125,6 +126,25 @@ func serve(ctx context.Context, s *store.Store, cfg serveConfig) error {
 	}
 	<-tracking.Stopped() // the applier finishes its batch (and drains a few seconds) before the store closes
 	return nil
+}
+
+// statisticsLoop keeps the planner's statistics current every minute (the
+// database's own autovacuum may be off; see store.RefreshStatistics).
+func statisticsLoop(ctx context.Context, s *store.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if tables, err := s.RefreshStatistics(ctx); err != nil && ctx.Err() == nil {
+			log.Error("refresh planner statistics", "err", err)
+		} else if len(tables) > 0 {
+			log.Info("refreshed planner statistics", "tables", tables)
+		}
+	}
 }
 
 // purgeLoop removes customers whose restore window has passed, hourly.
