@@ -168,7 +168,33 @@ func run() error {
 		fmt.Printf("search q=%s (%s): p50 %s p95 %s p99 %s\n", q.q, q.label, pct(lat, 50), pct(lat, 95), pct(lat, 99))
 	}
 	fmt.Printf("rapport serve RSS with %d customers after the runs: %s\n", *n, rss(srv.Process.Pid))
+	fmt.Printf("of which the Go runtime (from /metrics): %s\n", goMemory(base))
 	return nil
+}
+
+// goMemory is the server's Go heap in use and all memory the Go runtime
+// holds from the system, so the rest of RSS is the SQLite driver's own.
+func goMemory(base string) string {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return "unknown"
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "unknown"
+	}
+	var out []string
+	for _, name := range []string{"go_memstats_heap_inuse_bytes", "go_memstats_sys_bytes"} {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, name+" "); ok {
+				if f, err := strconv.ParseFloat(v, 64); err == nil {
+					out = append(out, fmt.Sprintf("%s %.0f MB", strings.TrimPrefix(name, "go_memstats_"), f/1e6))
+				}
+			}
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // rawInsert writes the same customers and identities with plain multi-row
