@@ -29,16 +29,42 @@ type idTable struct {
 
 func newIDTable() *idTable { return &idTable{index: map[string]uint32{}} }
 
-// pack is the canonical UUID's key, when id is one.
+// pack is the canonical UUID's key, when id is one: lower-case hex in
+// 8-4-4-4-12 groups with a version, the only form uuid.UUID.String gives
+// back. It is checked by hand: every row load and order lookup calls it,
+// and a round trip through String allocated for each.
 func pack(id string) (rowID, bool) {
-	if len(id) != 36 {
+	var k rowID
+	if len(id) != 36 || id[8] != '-' || id[13] != '-' || id[18] != '-' || id[23] != '-' {
+		return k, false
+	}
+	for i, j := 0, 0; i < 36; {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			i++ // a hyphen
+			continue
+		}
+		hi, ok1 := lowerHex(id[i])
+		lo, ok2 := lowerHex(id[i+1])
+		if !ok1 || !ok2 {
+			return rowID{}, false
+		}
+		k[j] = hi<<4 | lo
+		i, j = i+2, j+1
+	}
+	if k[6]>>4 == 0 { // version 0: no minted id
 		return rowID{}, false
 	}
-	u, err := uuid.Parse(id)
-	if err != nil || u.Version() == 0 || u.String() != id {
-		return rowID{}, false
+	return k, true
+}
+
+func lowerHex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
 	}
-	return rowID(u), true
+	return 0, false
 }
 
 // key is id's key, numbering it when it is not a canonical UUID.

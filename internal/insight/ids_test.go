@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/rapportcrm/rapport/internal/customer"
 )
 
@@ -32,6 +34,32 @@ func TestIDTablePacksUUIDsAndNumbersOtherIDs(t *testing.T) {
 	}
 	if len(tab.odd) != 4 {
 		t.Fatalf("numbered %d ids, want 4", len(tab.odd))
+	}
+}
+
+// TestPackAcceptsExactlyTheCanonicalUUIDs: pack's hand check agrees with a
+// round trip through the uuid package.
+func TestPackAcceptsExactlyTheCanonicalUUIDs(t *testing.T) {
+	roundTrip := func(id string) (rowID, bool) {
+		u, err := uuid.Parse(id)
+		if err != nil || u.Version() == 0 || u.String() != id {
+			return rowID{}, false
+		}
+		return rowID(u), true
+	}
+	ids := []string{"", "x", "00000000-0000-0000-0000-000000000000", "0190a1b2-c3d4-0e5f-8a9b-0c1d2e3f4a5b",
+		"0190A1B2-C3D4-7E5F-8A9B-0C1D2E3F4A5B", "0190a1b2c3d47e5f8a9b0c1d2e3f4a5b", "{0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b}",
+		"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5g", "0190a1b2-c3d4-7e5f-8a9b_0c1d2e3f4a5b", "urn:uuid:0190a1b2-c3d4-7e5f-8a9b-0c1d",
+		"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"}
+	for range 1000 {
+		ids = append(ids, customer.NewID(), uuid.NewString())
+	}
+	for _, id := range ids {
+		got, ok := pack(id)
+		want, wok := roundTrip(id)
+		if ok != wok || got != want {
+			t.Fatalf("pack(%q) = %x %v, round trip %x %v", id, got, ok, want, wok)
+		}
 	}
 }
 
