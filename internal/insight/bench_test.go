@@ -88,7 +88,7 @@ func BenchmarkRefresh(b *testing.B) {
 	})
 	b.Run("refresh_rfm_tiers_from_store_aggregates", func(b *testing.B) {
 		for b.Loop() {
-			fresh := &snapshot{profile: p, ids: svc.ids, index: make(map[rowID]int32, n)}
+			fresh := &snapshot{profile: p, ids: svc.ids}
 			err := st.ScanAnalyticsCustomers(ctx, nil, false, func(c *store.AnalyticsCustomer) error {
 				r := row{id: svc.ids.key(c.ID)}
 				if c.Orders > 0 {

@@ -44,11 +44,11 @@ func (m *models) fitChurn(snap *snapshot, p Profile, asOf time.Time, log *slog.L
 	var which []int
 	for i := range snap.rows {
 		r := &snap.rows[i]
-		if r.dead || r.attrs().get(p.ChurnAttribute) == "" {
+		if r.dead || r.x().attrs.get(p.ChurnAttribute) == "" {
 			continue
 		}
 		which = append(which, i)
-		for _, kv := range r.attrs() {
+		for _, kv := range r.x().attrs {
 			if kv.k != p.ChurnAttribute && kv.k != "marketing_cost" {
 				cols[kv.k] = true
 			}
@@ -72,7 +72,7 @@ func (m *models) fitChurn(snap *snapshot, p Profile, asOf time.Time, log *slog.L
 			vals[j] = cr[f]
 		}
 		label := 0.0
-		if strings.EqualFold(strings.TrimSpace(r.attrs().get(p.ChurnAttribute)), strings.TrimSpace(p.ChurnValue)) {
+		if strings.EqualFold(strings.TrimSpace(r.x().attrs.get(p.ChurnAttribute)), strings.TrimSpace(p.ChurnValue)) {
 			label = 1
 			rep.Churned++
 		}
@@ -111,7 +111,7 @@ func churnRow(r *row, features []string, asOf time.Time) churn.Row {
 		out["recency_days"] = strconv.FormatInt((asOf.Unix()-r.p().last)/86400, 10)
 	}
 	for _, f := range features[len(churnBase):] {
-		if v, ok := r.attrs().lookup(f); ok {
+		if v, ok := r.x().attrs.lookup(f); ok {
 			out[f] = v
 		}
 	}

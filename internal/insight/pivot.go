@@ -209,23 +209,23 @@ func (s *Service) pivot(ctx context.Context, snap *snapshot, measures, dims []st
 			}
 			return []string{""}
 		case "city":
-			return []string{r.city()}
+			return []string{r.x().city}
 		case "channel":
-			return []string{r.channel()}
+			return []string{r.x().channel}
 		case "cohort":
 			if r.p().orders == 0 {
 				return []string{""}
 			}
 			return []string{periodLabel(r.p().first, periodDays)}
 		case "tag":
-			if len(r.tags()) == 0 {
+			if len(r.x().tags) == 0 {
 				return []string{""}
 			}
-			return r.tags()
+			return r.x().tags
 		case "owner":
-			return []string{r.owner()}
+			return []string{r.x().owner}
 		}
-		return []string{r.attrs().get(strings.TrimPrefix(dim, "attr:"))}
+		return []string{r.x().attrs.get(strings.TrimPrefix(dim, "attr:"))}
 	}
 	midx := map[string]int{}
 	for j, m := range measures {

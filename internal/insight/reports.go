@@ -663,7 +663,7 @@ func profits(snap *snapshot) ([]value.Profit, value.ProfitReport, error) {
 	costs := make([]value.CustomerCosts, len(snap.rank.live))
 	for k, i := range snap.rank.live {
 		r := &snap.rows[i]
-		costs[k] = value.CustomerCosts{Revenue: r.p().revenue, GoodsCost: r.p().goods, Marketing: snap.marketing(r), Interactions: r.kinds()}
+		costs[k] = value.CustomerCosts{Revenue: r.p().revenue, GoodsCost: r.p().goods, Marketing: snap.marketing(r), Interactions: r.x().kinds}
 	}
 	return value.Profits(costs, snap.profile.CostToServe)
 }
@@ -764,7 +764,7 @@ func (s *Service) Customer(ctx context.Context, id string) (CustomerInsight, err
 	now := s.opts.Now().UTC()
 	r := snap.rows[i]
 	sc := snap.scoresOf(i, now)
-	out := CustomerInsight{CustomerID: id, CLV: sc.CLV, PAlive: sc.PAlive, ChurnRisk: sc.ChurnRisk, ChurnReasons: r.reasons(),
+	out := CustomerInsight{CustomerID: id, CLV: sc.CLV, PAlive: sc.PAlive, ChurnRisk: sc.ChurnRisk, ChurnReasons: r.x().reasons,
 		ExpectedNextPurchase: sc.ExpectedNextPurchase, R: sc.R, F: sc.F, M: sc.M, RecencyDays: -1, Version: s.Version(), CrossSell: []value.Suggestion[string]{}}
 	if k := snap.rank.at(i); k >= 0 {
 		out.Tier, out.PredictedTier = snap.rank.tier[k], snap.rank.ptier[k]
@@ -772,7 +772,7 @@ func (s *Service) Customer(ctx context.Context, id string) (CustomerInsight, err
 		out.RecencyDays = int(snap.rank.rfm.Scores[k].RecencyDays)
 	}
 	out.TierLabel, out.SegmentLabel = out.Tier.Label(), out.Segment.Label()
-	prof, _, err := value.Profits([]value.CustomerCosts{{Revenue: r.p().revenue, GoodsCost: r.p().goods, Marketing: snap.marketing(&r), Interactions: r.kinds()}}, snap.profile.CostToServe)
+	prof, _, err := value.Profits([]value.CustomerCosts{{Revenue: r.p().revenue, GoodsCost: r.p().goods, Marketing: snap.marketing(&r), Interactions: r.x().kinds}}, snap.profile.CostToServe)
 	s.mu.RUnlock()
 	if err != nil {
 		return out, err

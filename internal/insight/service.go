@@ -399,16 +399,17 @@ func (s *Service) current(ctx context.Context) (*snapshot, error) {
 	return s.snap, nil
 }
 
-// staleBatch bounds the customers one refresh re-reads: 5,000, or a
-// tenth of the snapshot when that is more. Every refresh re-ranks everyone,
-// so absorbing a million new customers 5,000 at a time would re-rank a
-// million customers 200 times.
+// staleBatch is the fewest customers one refresh re-reads.
 const staleBatch = 5000
 
 // bigRefresh is a refresh after which the freed memory goes back to the
 // system at once.
 const bigRefresh = 50_000
 
+// refreshBatch bounds the customers one refresh re-reads: staleBatch, or
+// a tenth of the snapshot when that is more. Every refresh re-ranks
+// everyone, so absorbing a million new customers 5,000 at a time would
+// re-rank a million customers 200 times.
 func (s *Service) refreshBatch() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -635,60 +636,23 @@ func (snap *snapshot) marketing(r *row) float64 {
 	return snap.profile.MarketingCostPerCustomer
 }
 
+// noExt is what x returns for a row without an extension; never written.
+var noExt rowExt
+
+// x is the row's extension for reading (empty for a bare record).
+func (r *row) x() *rowExt {
+	if r.ext == nil {
+		return &noExt
+	}
+	return r.ext
+}
+
+// extra is the row's extension for writing, made on first use.
 func (r *row) extra() *rowExt {
 	if r.ext == nil {
 		r.ext = &rowExt{}
 	}
 	return r.ext
-}
-
-func (r *row) owner() string {
-	if r.ext == nil {
-		return ""
-	}
-	return r.ext.owner
-}
-
-func (r *row) city() string {
-	if r.ext == nil {
-		return ""
-	}
-	return r.ext.city
-}
-
-func (r *row) channel() string {
-	if r.ext == nil {
-		return ""
-	}
-	return r.ext.channel
-}
-
-func (r *row) tags() []string {
-	if r.ext == nil {
-		return nil
-	}
-	return r.ext.tags
-}
-
-func (r *row) attrs() attrList {
-	if r.ext == nil {
-		return nil
-	}
-	return r.ext.attrs
-}
-
-func (r *row) kinds() map[string]int {
-	if r.ext == nil {
-		return nil
-	}
-	return r.ext.kinds
-}
-
-func (r *row) reasons() []churn.Contribution {
-	if r.ext == nil {
-		return nil
-	}
-	return r.ext.reasons
 }
 
 // calSplit is a customer's history cut at the calibration end.
@@ -727,22 +691,22 @@ func (snap *snapshot) lookup(id string) (int32, bool) {
 }
 
 func (snap *snapshot) find(k rowID) (int32, bool) {
-	i, _, ok := snap.search(k, 0)
+	i, _, ok := snap.search(k)
 	return i, ok
 }
 
-// search finds k's row, looking in sorted from position from on (0 for
-// all of it); it also returns k's position in sorted.
-func (snap *snapshot) search(k rowID, from int) (int32, int, bool) {
+// search finds k's row; it also returns k's position in sorted (-1 for a
+// row added after the load).
+func (snap *snapshot) search(k rowID) (int32, int, bool) {
 	if i, ok := snap.index[k]; ok {
 		return i, -1, true
 	}
 	rows := snap.rows
-	j, ok := slices.BinarySearchFunc(snap.sorted[from:], k, func(i int32, k rowID) int { return bytes.Compare(rows[i].id[:], k[:]) })
+	j, ok := slices.BinarySearchFunc(snap.sorted, k, func(i int32, k rowID) int { return bytes.Compare(rows[i].id[:], k[:]) })
 	if !ok {
-		return 0, from + j, false
+		return 0, -1, false
 	}
-	return snap.sorted[from+j], from + j, true
+	return snap.sorted[j], j, true
 }
 
 // sortRows builds sorted once the rows are loaded.
@@ -767,15 +731,11 @@ func (snap *snapshot) compactIndex() {
 }
 
 // finder looks ids up one after another. The store's scans return
-// customers in id order, so it tries the last answer and the rows just
-// after it before searching everything: a scan of ten million orders
-// then costs a comparison or two an order.
+// customers in id order, so it tries the customer it found last and the
+// one after it before searching: a scan of ten million orders then costs a
+// comparison or two an order.
 type finder struct {
 	snap *snapshot
-	seen bool // last, row and ok hold the previous lookup
-	last rowID
-	row  int32
-	ok   bool
 	pos  int // position in sorted of the last match; -1 before one
 }
 
@@ -786,27 +746,18 @@ func (f *finder) lookup(id string) (int32, bool) {
 	if !ok {
 		return 0, false
 	}
-	if f.seen && k == f.last {
-		return f.row, f.ok
-	}
-	f.seen, f.last = true, k
 	sorted, rows := f.snap.sorted, f.snap.rows
-	from := 0
-	if p := f.pos + 1; p > 0 && p < len(sorted) {
-		switch c := bytes.Compare(rows[sorted[p]].id[:], k[:]); {
-		case c == 0:
-			f.row, f.pos, f.ok = sorted[p], p, true
-			return f.row, true
-		case c < 0:
-			from = p + 1 // k lies further on
+	for _, p := range [2]int{f.pos, f.pos + 1} {
+		if p >= 0 && p < len(sorted) && rows[sorted[p]].id == k {
+			f.pos = p
+			return sorted[p], true
 		}
 	}
-	var pos int
-	f.row, pos, f.ok = f.snap.search(k, from)
-	if f.ok && pos >= 0 {
+	i, pos, ok := f.snap.search(k)
+	if pos >= 0 {
 		f.pos = pos
 	}
-	return f.row, f.ok
+	return i, ok
 }
 
 // civilDay numbers a UTC calendar date as days since 1970-01-01.
@@ -903,7 +854,7 @@ func (s *Service) load(ctx context.Context, snap *snapshot, ids []string, asOf t
 		closeDay()
 		if cur.days == 0 {
 			cur.firstDay = d
-			if curRow.channel() == "" && o.Source != "" {
+			if curRow.x().channel == "" && o.Source != "" {
 				curRow.extra().channel = in.of(o.Source)
 			}
 			cur.cal.eligible = d <= calEnd
@@ -1125,7 +1076,7 @@ func (m *models) score(r *row, asOf time.Time, p Profile) {
 	if b := r.buy; b != nil {
 		b.hasModel, b.clv, b.pAlive, b.next = false, 0, 0, 0
 	}
-	if b := r.buy; b != nil && b.days > 0 {
+	if b := r.p(); b.days > 0 {
 		u := m.unit.Days()
 		s := b.summary(civilDay(asOf.Unix()), u)
 		gap := p.PurchaseCycleDays * 86400 // fallback: the business's cycle
@@ -1146,8 +1097,8 @@ func (m *models) score(r *row, asOf time.Time, p Profile) {
 		}
 		b.next = int64(b.lastDay)*86400 + int64(gap)
 	}
-	if m.churn != nil && r.attrs() != nil {
-		if v := r.attrs().get(p.ChurnAttribute); v != "" {
+	if m.churn != nil && r.ext != nil {
+		if v := r.ext.attrs.get(p.ChurnAttribute); v != "" {
 			pr, top := m.churn.Score(churnRow(r, m.churnF, asOf))
 			r.ext.churn, r.ext.hasChurn, r.ext.reasons = pr, true, top
 		}
