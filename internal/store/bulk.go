@@ -420,8 +420,8 @@ func (b *Bulk) End(ctx context.Context) error {
 	err := s.indexSearchBacklog(ctx)
 	// Back to the connection's configured sizes; a failure only leaves
 	// the larger ones in place.
-	_, _ = s.write.ExecContext(ctx, `PRAGMA cache_size = -32000`)
-	_, _ = s.write.ExecContext(ctx, `PRAGMA wal_autocheckpoint = 20000`)
+	_, _ = s.write.ExecContext(ctx, `PRAGMA cache_size = `+writerCacheSize)
+	_, _ = s.write.ExecContext(ctx, `PRAGMA wal_autocheckpoint = `+writerCheckpoint)
 	return wrap("end bulk", err)
 }
 
