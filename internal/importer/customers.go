@@ -355,6 +355,6 @@ func (v *resolver) merge(p *prepared, id string) {
 		return
 	}
 	*t.after = next
-	t.fresh = false
+	t.built = store.ImportNew{} // the worker's rows no longer match
 	d.outcome(p, OutcomeMerged, t.after, changes)
 }

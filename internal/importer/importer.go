@@ -465,8 +465,7 @@ func (d *decision) outcome(p *prepared, outcome string, c *customer.Customer, ch
 type target struct {
 	before *customer.Customer // nil when the chunk creates it
 	after  *customer.Customer
-	fresh  bool            // created's rows, built by a worker, still match after
-	built  store.ImportNew // a new customer's rows (store.PrepareNew)
+	built  store.ImportNew // a new customer's rows as a worker built them (store.PrepareNew), while they match after
 }
 
 // resolver finds the customers a chunk's rows identify, seeing the chunk's
@@ -533,9 +532,12 @@ func (v *resolver) target(id string) (*target, string) {
 }
 
 // create adds a new customer to the chunk, with its rows when a worker
-// built them (n.Customer set).
+// built them (n.Customer is c).
 func (v *resolver) create(c *customer.Customer, n store.ImportNew) {
-	v.targets[c.ID] = &target{after: c, fresh: n.Customer == c, built: n}
+	if n.Customer != c {
+		n = store.ImportNew{}
+	}
+	v.targets[c.ID] = &target{after: c, built: n}
 	v.order = append(v.order, c.ID)
 	for _, id := range c.Identities {
 		v.look.Owners[id] = c.ID
@@ -589,9 +591,9 @@ func (r *run) decide(rows []prepared, look store.ImportLookup) *decision {
 		t := v.targets[id]
 		d.touched = append(d.touched, t.after)
 		if t.before == nil {
-			n := store.ImportNew{Customer: t.after}
-			if t.fresh {
-				n = t.built
+			n := t.built
+			if n.Customer == nil {
+				n = store.ImportNew{Customer: t.after}
 			}
 			d.w.Create = append(d.w.Create, n)
 			continue

@@ -659,3 +659,29 @@ func TestBulkImportIsSearchableWhenItEnds(t *testing.T) {
 		})
 	}
 }
+
+// TestMergeInTheChunkThatCreatedTheCustomer: a later row of the same chunk
+// that adds an identity to a customer the chunk creates is stored with it,
+// not the rows a worker built from the first row alone.
+func TestMergeInTheChunkThatCreatedTheCustomer(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			s := e.Store
+			data := "姓名,邮箱,手机\n" +
+				"Dora,dora@example.com,\n" +
+				"Dora,dora@example.com,13600136000\n"
+			rep := runImport(t, s, importer.Customers, "d.csv", []byte(data), importer.Options{Chunk: 10}).rep
+			if rep.Imported != 1 || rep.Merged != 1 {
+				t.Fatalf("%s", rep.Summary())
+			}
+			dora := find(t, s, "13600136000") // by the search text
+			var phone bool
+			for _, id := range dora.Identities {
+				phone = phone || id.Type == customer.IdentityPhone && id.Value == "+8613600136000"
+			}
+			if dora.Name != "Dora" || !phone {
+				t.Fatalf("Dora lost the phone her second row added: %+v", dora)
+			}
+		})
+	}
+}
