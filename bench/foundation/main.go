@@ -185,13 +185,13 @@ func goMemory(base string) string {
 		return "unknown"
 	}
 	var out []string
-	for _, name := range []string{"go_memstats_heap_inuse_bytes", "go_memstats_sys_bytes"} {
-		for _, l := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(l, name+" "); ok {
-				if f, err := strconv.ParseFloat(v, 64); err == nil {
-					out = append(out, fmt.Sprintf("%s %.0f MB", strings.TrimPrefix(name, "go_memstats_"), f/1e6))
-				}
-			}
+	for _, l := range strings.Split(string(b), "\n") {
+		name, v, _ := strings.Cut(l, " ")
+		if name != "go_memstats_heap_inuse_bytes" && name != "go_memstats_sys_bytes" {
+			continue
+		}
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			out = append(out, fmt.Sprintf("%s %.0f MB", strings.TrimPrefix(name, "go_memstats_"), f/1e6))
 		}
 	}
 	return strings.Join(out, ", ")
