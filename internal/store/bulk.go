@@ -242,11 +242,16 @@ func (s *Store) RecomputeStats(ctx context.Context) error {
 // once per call, so SQLite parses three small statements instead of one
 // whose size changes with every commit group.
 //
-// On PostgreSQL the rows go as one text array per column through unnest,
-// when every value has a text form (insertUnnest): one statement and one
-// round trip for any number of rows, which the server parses and plans
-// once.
+// On PostgreSQL plain inserts of many rows go by COPY (copyRows); the
+// others as one text array per column through unnest, when every value
+// has a text form (insertUnnest): one statement and one round trip for
+// any number of rows, which the server parses and plans once.
 func insertChunked(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string) error {
+	if suffix == "" && len(rows) >= copyMinRows {
+		if ok, err := copyRows(ctx, tx, table, cols, rows); ok || err != nil {
+			return err
+		}
+	}
 	if !tx.rewrite && len(rows) > 1 {
 		if ok, err := insertUnnest(ctx, tx, table, cols, rows, suffix); ok || err != nil {
 			return err

@@ -59,6 +59,7 @@ func (d *db) stmt(ctx context.Context, query string) *sql.Stmt {
 type Tx struct {
 	*sql.Tx
 	rewrite bool
+	conn    *sql.Conn // PostgreSQL: the transaction's connection, for COPY
 }
 
 type rewritten struct {
@@ -141,11 +142,46 @@ func (d *db) QueryRowContext(ctx context.Context, query string, args ...any) *sq
 
 // BeginTx starts a transaction.
 func (d *db) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) {
-	tx, err := d.DB.BeginTx(ctx, opts)
+	if d.rewrite {
+		tx, err := d.DB.BeginTx(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		return &Tx{Tx: tx, rewrite: true}, nil
+	}
+	// PostgreSQL transactions hold their connection, so that bulk writes
+	// can COPY on it inside the transaction (copyRows).
+	conn, err := d.DB.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &Tx{Tx: tx, rewrite: d.rewrite}, nil
+	tx, err := conn.BeginTx(ctx, opts)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return &Tx{Tx: tx, conn: conn}, nil
+}
+
+// Commit commits the transaction and releases its connection.
+func (t *Tx) Commit() error {
+	err := t.Tx.Commit()
+	t.release()
+	return err
+}
+
+// Rollback aborts the transaction and releases its connection.
+func (t *Tx) Rollback() error {
+	err := t.Tx.Rollback()
+	t.release()
+	return err
+}
+
+func (t *Tx) release() {
+	if t.conn != nil {
+		t.conn.Close()
+		t.conn = nil
+	}
 }
 
 // ExecContext runs a statement in the transaction.
