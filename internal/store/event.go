@@ -553,9 +553,13 @@ func (in *ingestion) flush(ctx context.Context) error {
 	if err := addActivity(ctx, ctxTx, in.deltas); err != nil {
 		return err
 	}
-	stale := make([][]any, 0, len(in.deltas))
-	for _, id := range sortedKeys(in.deltas) {
-		stale = append(stale, []any{id, now})
+	// Scores read orders, names and interactions, not activity: only new
+	// profiles are queued here (orders queue theirs in createOrders, renamed
+	// profiles in refreshDirty). Queueing every active profile made a
+	// busy site re-score most of its visitors for nothing.
+	stale := make([][]any, 0, len(crow))
+	for _, r := range crow {
+		stale = append(stale, []any{r[0], now})
 	}
 	if err := insertChunked(ctx, ctxTx, "score_queue", []string{"customer_id", "queued_at"}, stale, ` ON CONFLICT (customer_id) DO NOTHING`); err != nil {
 		return err
@@ -634,11 +638,13 @@ func (in *ingestion) refreshDirty(ctx context.Context) error {
 	now := time.Now().UTC()
 	updated := make([][]any, 0, len(live))
 	audit := make([][]any, 0, len(live))
+	var stale [][]any // renamed: scores carry the name
 	for _, c := range live {
 		d := in.dirty[c.ID]
 		after := *c
 		if after.Name == "" && d.name != "" {
 			after.Name = d.name
+			stale = append(stale, []any{c.ID, ts(now)})
 		}
 		updated = append(updated, []any{c.ID, after.Name, customer.SortKey(after.Name), customer.SearchText(after.Name, after.Identities), ts(now)})
 		before := *c
@@ -658,7 +664,10 @@ func (in *ingestion) refreshDirty(ctx context.Context) error {
 			return err
 		}
 	}
-	return insertChunked(ctx, in.tx, "audit", []string{"at", "actor_id", "actor_kind", "action", "entity", "entity_id", "customer_id", "changes"}, audit, "")
+	if err := insertChunked(ctx, in.tx, "audit", []string{"at", "actor_id", "actor_kind", "action", "entity", "entity_id", "customer_id", "changes"}, audit, ""); err != nil {
+		return err
+	}
+	return insertChunked(ctx, in.tx, "score_queue", []string{"customer_id", "queued_at"}, stale, ` ON CONFLICT (customer_id) DO NOTHING`)
 }
 
 // StoredMessages reports which of the given messageIds are stored for a

@@ -375,3 +375,59 @@ func TestTimelinePagesThroughEveryKindAndFilters(t *testing.T) {
 		})
 	}
 }
+
+// TestIngestQueuesScoresOnlyForWhatScoresRead: scores read orders, names
+// and interactions, so a new profile, a profile named by identify and an
+// order queue a score refresh, and a page view on a known profile does
+// not (queueing every active visitor re-scored a busy site for nothing).
+func TestIngestQueuesScoresOnlyForWhatScoresRead(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			s, ctx := e.Store, context.Background()
+			web := newSource(t, s, "web")
+			queued := func() map[string]bool {
+				t.Helper()
+				ids, err := s.StaleScores(ctx, 100)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m := map[string]bool{}
+				for _, id := range ids {
+					m[id] = true
+				}
+				return m
+			}
+			clear := func(id string) {
+				t.Helper()
+				if err := s.UpsertScores(ctx, map[string]customer.Scores{id: {Tier: "low", UpdatedAt: t0}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ingest(t, s, event(web, "q1", "page", "Home", t0, anonID("v1")))
+			v1 := ownerOf(t, s, anonID("v1"))
+			if !queued()[v1] {
+				t.Fatal("a new profile was not queued for scoring")
+			}
+			clear(v1)
+			ingest(t, s, event(web, "q2", "page", "Pricing", t0.Add(time.Minute), anonID("v1")),
+				event(web, "q3", "track", "Product Viewed", t0.Add(2*time.Minute), anonID("v1")))
+			if queued()[v1] {
+				t.Fatal("page views on a known profile queued a score refresh")
+			}
+			named := event(web, "q4", "identify", "", t0.Add(3*time.Minute), anonID("v1"))
+			named.ProfileName = "王芳"
+			ingest(t, s, named)
+			if !queued()[v1] {
+				t.Fatal("a profile named by identify was not queued for scoring")
+			}
+			clear(v1)
+			buy := event(web, "q5", "track", "Order Completed", t0.Add(4*time.Minute), anonID("v1"))
+			o := order("", "web", "ord-q5", t0.Add(4*time.Minute), 88)
+			buy.Order = &o
+			ingest(t, s, buy)
+			if !queued()[v1] {
+				t.Fatal("an order was not queued for scoring")
+			}
+		})
+	}
+}
