@@ -26,13 +26,19 @@ func insertRows(ctx context.Context, tx *Tx, table string, cols []string, rows [
 // On SQLite the rows go in statements of fixed sizes (256, 16, then 1
 // row), each prepared once per call: a statement as large as the parameter
 // limit allows costs as much to parse as a few hundred rows cost to
-// insert, and its size changed with every call.
+// insert, and its size changed with every call. On PostgreSQL plain
+// inserts of many rows go by COPY (copyRows).
 func insertRowsSuffix(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	if tx.rewrite {
 		return insertFixed(ctx, tx, table, cols, rows, suffix, []int{256, 16, 1})
+	}
+	if suffix == "" && len(rows) >= copyMinRows {
+		if ok, err := copyRows(ctx, tx, table, cols, rows); ok || err != nil {
+			return err
+		}
 	}
 	per := max(1, maxParams/len(cols))
 	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
