@@ -12,40 +12,49 @@ import (
 )
 
 // UpsertScores writes model outputs for many customers in one transaction
-// and takes them off the stale queue.
+// and takes them off the stale queue, set-wise: a refit rewrites every
+// customer's scores, and a statement per customer took 5.5 minutes for a
+// million on PostgreSQL (3,000 scores/s).
 func (s *Store) UpsertScores(ctx context.Context, scores map[string]customer.Scores) error {
+	// In id order, so that two concurrent upserts (a refit and a refresh)
+	// lock rows in the same order and cannot deadlock.
+	ids := slices.Sorted(maps.Keys(scores))
+	rows := make([][]any, len(ids))
+	for i, id := range ids {
+		sc := scores[id]
+		rows[i] = []any{id, sc.Tier, sc.RFMSegment, sc.R, sc.F, sc.M, floatOrNil(sc.CLV), floatOrNil(sc.PAlive),
+			tsOrNil(sc.ExpectedNextPurchase), floatOrNil(sc.ChurnRisk), ts(sc.UpdatedAt)}
+	}
 	err := s.tx(ctx, func(tx *Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `
-			INSERT INTO customer_scores (customer_id, tier, rfm_segment, r, f, m, clv, p_alive, expected_next_purchase, churn_risk, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-			ON CONFLICT (customer_id) DO UPDATE SET tier = excluded.tier, rfm_segment = excluded.rfm_segment,
-				r = excluded.r, f = excluded.f, m = excluded.m, clv = excluded.clv, p_alive = excluded.p_alive,
-				expected_next_purchase = excluded.expected_next_purchase, churn_risk = excluded.churn_risk,
-				updated_at = excluded.updated_at`)
-		if err != nil {
+		if err := insertChunked(ctx, tx, "customer_scores", []string{"customer_id", "tier", "rfm_segment", "r", "f", "m", "clv", "p_alive",
+			"expected_next_purchase", "churn_risk", "updated_at"}, rows, ` ON CONFLICT (customer_id) DO UPDATE SET tier = excluded.tier,
+				rfm_segment = excluded.rfm_segment, r = excluded.r, f = excluded.f, m = excluded.m, clv = excluded.clv,
+				p_alive = excluded.p_alive, expected_next_purchase = excluded.expected_next_purchase,
+				churn_risk = excluded.churn_risk, updated_at = excluded.updated_at`); err != nil {
 			return err
 		}
-		defer stmt.Close()
-		del, err := tx.PrepareContext(ctx, `DELETE FROM score_queue WHERE customer_id = $1`)
-		if err != nil {
-			return err
-		}
-		defer del.Close()
-		// In id order, so that two concurrent upserts (a refit and a
-		// refresh) lock rows in the same order and cannot deadlock.
-		for _, id := range slices.Sorted(maps.Keys(scores)) {
-			sc := scores[id]
-			if _, err := stmt.ExecContext(ctx, id, sc.Tier, sc.RFMSegment, sc.R, sc.F, sc.M, sc.CLV, sc.PAlive,
-				tsOrNil(sc.ExpectedNextPurchase), sc.ChurnRisk, ts(sc.UpdatedAt)); err != nil {
-				return err
+		const per = 1000
+		for start := 0; start < len(ids); start += per {
+			chunk := ids[start:min(start+per, len(ids))]
+			args := make([]any, len(chunk))
+			for i, id := range chunk {
+				args[i] = id
 			}
-			if _, err := del.ExecContext(ctx, id); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM score_queue WHERE customer_id IN (`+placeholders(1, len(chunk))+`)`, args...); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	return wrap("upsert scores", err)
+}
+
+// floatOrNil is a stored optional number.
+func floatOrNil(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
 }
 
 // MarkScoresStale queues a customer for a score refresh; call it inside the
