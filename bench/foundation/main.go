@@ -169,11 +169,17 @@ func run() error {
 	}
 	fmt.Printf("rapport serve RSS with %d customers after the runs: %s\n", *n, rss(srv.Process.Pid))
 	fmt.Printf("of which the Go runtime (from /metrics): %s\n", goMemory(base))
+	// The server gives a burst's spare heap back once it has been idle for
+	// a while (internal/memtrim): what it holds at rest afterwards.
+	time.Sleep(30 * time.Second)
+	fmt.Printf("rapport serve RSS 30 s after the runs, idle: %s\n", rss(srv.Process.Pid))
+	fmt.Printf("of which the Go runtime (from /metrics): %s\n", goMemory(base))
 	return nil
 }
 
-// goMemory is the server's Go heap in use and all memory the Go runtime
-// holds from the system, so the rest of RSS is the SQLite driver's own.
+// goMemory is the server's Go heap in use, all memory the Go runtime has
+// taken from the system, and how much of that it has given back (sys minus
+// released is what Go holds; the rest of RSS is the SQLite driver's own).
 func goMemory(base string) string {
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
@@ -187,7 +193,7 @@ func goMemory(base string) string {
 	var out []string
 	for _, l := range strings.Split(string(b), "\n") {
 		name, v, _ := strings.Cut(l, " ")
-		if name != "go_memstats_heap_inuse_bytes" && name != "go_memstats_sys_bytes" {
+		if name != "go_memstats_heap_inuse_bytes" && name != "go_memstats_sys_bytes" && name != "go_memstats_heap_released_bytes" {
 			continue
 		}
 		if f, err := strconv.ParseFloat(v, 64); err == nil {

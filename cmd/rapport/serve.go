@@ -20,6 +20,7 @@ import (
 	"github.com/rapportcrm/rapport/internal/importer"
 	"github.com/rapportcrm/rapport/internal/ingest"
 	"github.com/rapportcrm/rapport/internal/insight"
+	"github.com/rapportcrm/rapport/internal/memtrim"
 	"github.com/rapportcrm/rapport/internal/store"
 	"github.com/rapportcrm/rapport/internal/targeting"
 	"github.com/rapportcrm/rapport/internal/web"
@@ -106,6 +107,9 @@ func serve(ctx context.Context, s *store.Store, cfg serveConfig) error {
 	}
 	go purgeLoop(ctx, s, cfg.log)
 	go statisticsLoop(ctx, s, cfg.log)
+	go memtrim.Run(ctx, memtrim.Options{Trimmed: func(spare uint64) { // after a burst, give its heap back
+		cfg.log.Info("returned spare heap memory to the system", "mib", spare>>20)
+	}})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
