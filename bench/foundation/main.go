@@ -94,6 +94,9 @@ func run() error {
 	engine := "sqlite"
 	if *pgURL != "" {
 		engine = "postgres"
+		if !*keep { // a million customers twice: gigabytes left in someone's database otherwise
+			defer dropSchemas(*pgURL, "bench_api", "bench_raw")
+		}
 	}
 	fmt.Printf("# foundation benchmark: %d customers on %s (%s)\n\n", *n, engine, time.Now().UTC().Format(time.DateOnly))
 
@@ -294,6 +297,21 @@ func values(rows, cols int) string {
 		b.WriteString(")")
 	}
 	return b.String()
+}
+
+// dropSchemas removes the benchmark's schemas, reporting what it could not.
+func dropSchemas(base string, names ...string) {
+	db, err := sql.Open("pgx", base)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "drop schemas:", err)
+		return
+	}
+	defer db.Close()
+	for _, name := range names {
+		if _, err := db.Exec(`DROP SCHEMA IF EXISTS ` + name + ` CASCADE`); err != nil {
+			fmt.Fprintln(os.Stderr, "drop schema", name+":", err)
+		}
+	}
 }
 
 func freshSchema(ctx context.Context, base, name string) (string, error) {
