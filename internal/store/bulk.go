@@ -35,10 +35,8 @@ func insertRowsSuffix(ctx context.Context, tx *Tx, table string, cols []string, 
 	if tx.rewrite {
 		return insertFixed(ctx, tx, table, cols, rows, suffix, []int{256, 16, 1})
 	}
-	if suffix == "" && len(rows) >= copyMinRows {
-		if ok, err := copyRows(ctx, tx, table, cols, rows); ok || err != nil {
-			return err
-		}
+	if ok, err := copyRows(ctx, tx, table, cols, rows, suffix); ok || err != nil {
+		return err
 	}
 	per := max(1, maxParams/len(cols))
 	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
@@ -253,10 +251,8 @@ func (s *Store) RecomputeStats(ctx context.Context) error {
 // has a text form (insertUnnest): one statement and one round trip for
 // any number of rows, which the server parses and plans once.
 func insertChunked(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string) error {
-	if suffix == "" && len(rows) >= copyMinRows {
-		if ok, err := copyRows(ctx, tx, table, cols, rows); ok || err != nil {
-			return err
-		}
+	if ok, err := copyRows(ctx, tx, table, cols, rows, suffix); ok || err != nil {
+		return err
 	}
 	if !tx.rewrite && len(rows) > 1 {
 		if ok, err := insertUnnest(ctx, tx, table, cols, rows, suffix); ok || err != nil {

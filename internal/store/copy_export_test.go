@@ -6,7 +6,7 @@ import "context"
 // went by COPY, and its error.
 func (s *Store) CopyRows(ctx context.Context, table string, cols []string, rows [][]any) (copied bool, err error) {
 	err = s.tx(ctx, func(tx *Tx) error {
-		copied, err = copyRows(ctx, tx, table, cols, rows)
+		copied, err = copyRows(ctx, tx, table, cols, rows, "")
 		return err
 	})
 	return copied, err

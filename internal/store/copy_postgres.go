@@ -18,12 +18,14 @@ const copyMinRows = 64
 // tx, on the transaction's own connection. COPY skips the parse of one large
 // INSERT and the text round trip of every value: on this machine 10,000
 // event rows a transaction went in at about twice the rate of the unnest
-// INSERT. It reports false, having written nothing, on SQLite and when a
-// value has no binary form the column's type takes from it, so that the
-// caller can use a plain INSERT instead: COPY must not fail halfway, as an
-// encoding error in the middle of the stream aborts the transaction.
-func copyRows(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any) (bool, error) {
-	if tx.conn == nil {
+// INSERT. It reports false, having written nothing, on SQLite, for an
+// insert with a conflict clause (suffix; COPY has none), for fewer than
+// copyMinRows rows, and when a value has no binary form the column's type
+// takes from it, so that the caller can use a plain INSERT instead: COPY
+// must not fail halfway, as an encoding error in the middle of the stream
+// aborts the transaction.
+func copyRows(ctx context.Context, tx *Tx, table string, cols []string, rows [][]any, suffix string) (bool, error) {
+	if tx.conn == nil || suffix != "" || len(rows) < copyMinRows {
 		return false, nil
 	}
 	types, err := columnTypes(ctx, tx, table, cols)

@@ -13,8 +13,8 @@ import (
 // TestCopyRowsWritesEveryTypeOrNothing: on PostgreSQL rows go by COPY with
 // their text, integer, float, timestamp and NULL values intact; a value
 // whose type the column cannot take in binary makes copyRows decline
-// before it writes anything (a failed COPY would abort the transaction).
-// SQLite always declines.
+// before it writes anything (a failed COPY would abort the transaction), and
+// so do a few rows. SQLite always declines.
 func TestCopyRowsWritesEveryTypeOrNothing(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
@@ -42,6 +42,9 @@ func TestCopyRowsWritesEveryTypeOrNothing(t *testing.T) {
 		copied, err := s.CopyRows(ctx, "customer_stats", cols, bad)
 		if err != nil || copied {
 			t.Fatalf("a row COPY cannot encode: copied %v, err %v", copied, err)
+		}
+		if copied, err := s.CopyRows(ctx, "customer_stats", cols, rows[:10]); err != nil || copied {
+			t.Fatalf("10 rows, below COPY's minimum: copied %v, err %v", copied, err)
 		}
 		copied, err = s.CopyRows(ctx, "customer_stats", cols, rows)
 		if err != nil {

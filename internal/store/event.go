@@ -524,11 +524,13 @@ func (in *ingestion) resolve(ctx context.Context, e *Event) error {
 func (in *ingestion) flush(ctx context.Context) error {
 	ctxTx := in.tx
 	var crow, irow, arow [][]any
+	var created []string
 	now := ts(time.Now())
 	for _, c := range in.freshOrder {
 		if in.fresh[c.ID] == nil {
 			continue
 		}
+		created = append(created, c.ID)
 		crow = append(crow, []any{c.ID, string(c.Kind), c.Name, customer.SortKey(c.Name), "{}", "[]", ts(c.CreatedAt), ts(c.UpdatedAt), c.Version,
 			customer.SearchText(c.Name, c.Identities)})
 		for _, id := range c.Identities {
@@ -557,11 +559,7 @@ func (in *ingestion) flush(ctx context.Context) error {
 	// profiles are queued here (orders queue theirs in createOrders, renamed
 	// profiles in refreshDirty). Queueing every active profile made a
 	// busy site re-score most of its visitors for nothing.
-	stale := make([][]any, 0, len(crow))
-	for _, r := range crow {
-		stale = append(stale, []any{r[0], now})
-	}
-	if err := insertChunked(ctx, ctxTx, "score_queue", []string{"customer_id", "queued_at"}, stale, ` ON CONFLICT (customer_id) DO NOTHING`); err != nil {
+	if err := queueScores(ctx, ctxTx, created); err != nil {
 		return err
 	}
 	for _, src := range sortedKeys(in.orders) {
@@ -638,13 +636,13 @@ func (in *ingestion) refreshDirty(ctx context.Context) error {
 	now := time.Now().UTC()
 	updated := make([][]any, 0, len(live))
 	audit := make([][]any, 0, len(live))
-	var stale [][]any // renamed: scores carry the name
+	var renamed []string // scores carry the name
 	for _, c := range live {
 		d := in.dirty[c.ID]
 		after := *c
 		if after.Name == "" && d.name != "" {
 			after.Name = d.name
-			stale = append(stale, []any{c.ID, ts(now)})
+			renamed = append(renamed, c.ID)
 		}
 		updated = append(updated, []any{c.ID, after.Name, customer.SortKey(after.Name), customer.SearchText(after.Name, after.Identities), ts(now)})
 		before := *c
@@ -667,7 +665,7 @@ func (in *ingestion) refreshDirty(ctx context.Context) error {
 	if err := insertChunked(ctx, in.tx, "audit", []string{"at", "actor_id", "actor_kind", "action", "entity", "entity_id", "customer_id", "changes"}, audit, ""); err != nil {
 		return err
 	}
-	return insertChunked(ctx, in.tx, "score_queue", []string{"customer_id", "queued_at"}, stale, ` ON CONFLICT (customer_id) DO NOTHING`)
+	return queueScores(ctx, in.tx, renamed)
 }
 
 // StoredMessages reports which of the given messageIds are stored for a

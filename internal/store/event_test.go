@@ -397,7 +397,7 @@ func TestIngestQueuesScoresOnlyForWhatScoresRead(t *testing.T) {
 				}
 				return m
 			}
-			clear := func(id string) {
+			scored := func(id string) {
 				t.Helper()
 				if err := s.UpsertScores(ctx, map[string]customer.Scores{id: {Tier: "low", UpdatedAt: t0}}); err != nil {
 					t.Fatal(err)
@@ -408,7 +408,7 @@ func TestIngestQueuesScoresOnlyForWhatScoresRead(t *testing.T) {
 			if !queued()[v1] {
 				t.Fatal("a new profile was not queued for scoring")
 			}
-			clear(v1)
+			scored(v1)
 			ingest(t, s, event(web, "q2", "page", "Pricing", t0.Add(time.Minute), anonID("v1")),
 				event(web, "q3", "track", "Product Viewed", t0.Add(2*time.Minute), anonID("v1")))
 			if queued()[v1] {
@@ -420,7 +420,7 @@ func TestIngestQueuesScoresOnlyForWhatScoresRead(t *testing.T) {
 			if !queued()[v1] {
 				t.Fatal("a profile named by identify was not queued for scoring")
 			}
-			clear(v1)
+			scored(v1)
 			buy := event(web, "q5", "track", "Order Completed", t0.Add(4*time.Minute), anonID("v1"))
 			o := order("", "web", "ord-q5", t0.Add(4*time.Minute), 88)
 			buy.Order = &o

@@ -144,7 +144,8 @@ func (s *Store) createOrders(ctx context.Context, tx *Tx, a Actor, orders []cust
 		return nil, err
 	}
 	now := ts(time.Now())
-	var audit, stale [][]any
+	var audit [][]any
+	var stale []string
 	seen := map[string]bool{}
 	for _, o := range fresh {
 		audit = append(audit, []any{now, a.ID, a.Kind, "create", "order", o.ID, o.CustomerID,
@@ -152,13 +153,13 @@ func (s *Store) createOrders(ctx context.Context, tx *Tx, a Actor, orders []cust
 				"status": map[string]any{"after": o.Status}}, "{}")})
 		if !seen[o.CustomerID] {
 			seen[o.CustomerID] = true
-			stale = append(stale, []any{o.CustomerID, now})
+			stale = append(stale, o.CustomerID)
 		}
 	}
 	if err := insertRows(ctx, tx, "audit", []string{"at", "actor_id", "actor_kind", "action", "entity", "entity_id", "customer_id", "changes"}, audit); err != nil {
 		return nil, err
 	}
-	if err := insertRowsSuffix(ctx, tx, "score_queue", []string{"customer_id", "queued_at"}, stale, ` ON CONFLICT (customer_id) DO NOTHING`); err != nil {
+	if err := queueScores(ctx, tx, stale); err != nil {
 		return nil, err
 	}
 	return fresh, nil

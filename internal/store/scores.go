@@ -57,6 +57,16 @@ func floatOrNil(f *float64) any {
 	return *f
 }
 
+// queueScores is MarkScoresStale for many customers at once (ids distinct).
+func queueScores(ctx context.Context, tx *Tx, ids []string) error {
+	now := ts(time.Now())
+	rows := make([][]any, len(ids))
+	for i, id := range ids {
+		rows[i] = []any{id, now}
+	}
+	return insertChunked(ctx, tx, "score_queue", []string{"customer_id", "queued_at"}, rows, ` ON CONFLICT (customer_id) DO NOTHING`)
+}
+
 // MarkScoresStale queues a customer for a score refresh; call it inside the
 // transaction that changed the customer's data.
 func MarkScoresStale(ctx context.Context, tx *Tx, customerID string) error {
