@@ -242,7 +242,7 @@ func Drain(ctx context.Context, s *store.Store, log *slog.Logger) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ap := &applier{store: s, log: log, max: 10_000, backlog: newBacklog(1)}
+	ap := &applier{store: s, log: log, max: DefaultMaxGroup, backlog: newBacklog(1)}
 	for ctx.Err() == nil {
 		n, err := ap.applyOnce()
 		if err != nil {

@@ -46,12 +46,23 @@ type Service struct {
 type Options struct {
 	Log    *slog.Logger
 	Region string // default phone region for traits.phone
-	// MaxGroup caps the events applied in one transaction; 0 means 10,000.
+	// MaxGroup caps the events applied in one transaction; 0 means
+	// DefaultMaxGroup.
 	MaxGroup int
 	// MaxBacklog caps the events accepted but not yet applied; senders
 	// wait while it is full. 0 means 100,000.
 	MaxBacklog int
 }
+
+// DefaultMaxGroup is how many queued events the applier takes into one
+// transaction. A transaction rewrites every page it touches once, however
+// many events land on it (the leaves of the events-by-customer index, the
+// stats rows), so larger groups write less per event: on SQLite, 10,000 →
+// 40,000 took 800,000 events from 20.5k to 25.2k events/s end to end and
+// halved the commit time. The price is latency for other writers: on
+// SQLite a write from the UI waits behind a group, about a second at this
+// size under full ingestion load.
+const DefaultMaxGroup = 40_000
 
 // New returns a Service whose acceptor and applier run until ctx is done;
 // requests still waiting to be accepted then are answered 503 (not
@@ -62,7 +73,7 @@ func New(ctx context.Context, s *store.Store, opts Options) *Service {
 		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if opts.MaxGroup <= 0 {
-		opts.MaxGroup = 10_000
+		opts.MaxGroup = DefaultMaxGroup
 	}
 	if opts.MaxBacklog <= 0 {
 		opts.MaxBacklog = 100_000
