@@ -34,10 +34,13 @@ var statusWords = map[string]string{
 
 var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 
+// amountNoise is what number strips: separators, currency signs, spaces.
+var amountNoise = strings.NewReplacer(",", "", "¥", "", "￥", "", "$", "", "元", "", " ", "")
+
 // number reads an amount written with thousands separators or a currency
 // sign ("¥1,299.00").
 func number(s string) (float64, bool) {
-	s = strings.NewReplacer(",", "", "¥", "", "￥", "", "$", "", "元", "", " ", "").Replace(customer.NormalizeText(s))
+	s = amountNoise.Replace(customer.NormalizeText(s))
 	n, err := strconv.ParseFloat(s, 64)
 	return n, err == nil && !math.IsNaN(n) && !math.IsInf(n, 0)
 }

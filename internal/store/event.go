@@ -694,6 +694,11 @@ func (s *Store) StoredMessages(ctx context.Context, sourceID string, ids []strin
 	return found, nil
 }
 
+// pgArrayEscaper escapes an element of a PostgreSQL text array literal.
+// One for the process: building a Replacer costs more than using it (a
+// replacer per key was 0.5 s of CPU per 200,000 messages ingested).
+var pgArrayEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
 // queryKeys runs query, which ends in "… AND column", for each of keys,
 // after the fixed arguments: "column IN ($n, …)" on SQLite; on PostgreSQL a
 // LATERAL probe per key from one text-array parameter, so each key is an
@@ -709,7 +714,7 @@ func (s *Store) queryKeys(ctx context.Context, q querier, query string, fixed []
 				b.WriteByte(',')
 			}
 			b.WriteByte('"')
-			b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v))
+			b.WriteString(pgArrayEscaper.Replace(v))
 			b.WriteByte('"')
 		}
 		b.WriteByte('}')
