@@ -83,7 +83,7 @@ func (s *Store) identityClash(ctx context.Context, cs []*customer.Customer) erro
 	}
 	for k, vs := range values {
 		for start := 0; start < len(vs); start += 5000 {
-			rows, err := s.queryKeys(ctx, s.read, `SELECT i.value, i.customer_id FROM identities i WHERE i.type = $1 AND i.source = $2 AND i.value`,
+			rows, err := s.queryKeys(ctx, s.read, identityOwnersQuery,
 				[]any{k.typ, k.source}, vs[start:min(start+5000, len(vs))])
 			if err != nil {
 				return err
