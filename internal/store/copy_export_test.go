@@ -24,3 +24,11 @@ func (s *Store) Exec(ctx context.Context, query string, args ...any) (int64, err
 	})
 	return n, err
 }
+
+// QueryString reads one text value on the writer, for tests that check
+// what the engine stored.
+func (s *Store) QueryString(ctx context.Context, query string, args ...any) (string, error) {
+	var v string
+	err := s.write.QueryRowContext(ctx, query, args...).Scan(&v)
+	return v, err
+}
