@@ -107,9 +107,12 @@ func serve(ctx context.Context, s *store.Store, cfg serveConfig) error {
 	}
 	go purgeLoop(ctx, s, cfg.log)
 	go statisticsLoop(ctx, s, cfg.log)
-	go memtrim.Run(ctx, memtrim.Options{Trimmed: func(spare uint64) { // after a burst, give its heap back
-		cfg.log.Info("returned spare heap memory to the system", "mib", spare>>20)
-	}})
+	go memtrim.Run(ctx, memtrim.Options{ // after a burst, give its memory back
+		Trimmed: func(spare uint64) {
+			cfg.log.Info("returned spare heap memory to the system", "mib", spare>>20)
+		},
+		Release: func() { s.ReleaseMemory(ctx, time.Second) },
+	})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()

@@ -7,7 +7,8 @@
 // held twice the memory it needed at rest. Trim watches the runtime's own
 // counters: when the process has been allocating little for a whole period
 // and the heap holds much more than its live data, it collects and returns
-// the rest at once (debug.FreeOSMemory), one forced collection per burst.
+// the rest at once (debug.FreeOSMemory), one forced collection per burst,
+// and tells its caller once, so that memory outside the Go heap can go too.
 // It must not run during work: a forced collection while allocating fast
 // only costs CPU.
 package memtrim
@@ -32,6 +33,11 @@ type Options struct {
 	// Trimmed, when set, is called after each trim with the bytes the heap
 	// held beyond its live data before it.
 	Trimmed func(spare uint64)
+	// Release, when set, is called once each time the process turns idle:
+	// the first idle period after one that allocated more than IdleAlloc.
+	// It is for memory outside the Go heap that work fills and idleness
+	// does not empty, such as SQLite's page caches.
+	Release func()
 }
 
 // Sample is what Run reads from the runtime each period.
@@ -83,6 +89,7 @@ func Run(ctx context.Context, o Options) {
 	t := time.NewTicker(o.Every)
 	defer t.Stop()
 	prev := Read()
+	busy := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -90,6 +97,11 @@ func Run(ctx context.Context, o Options) {
 		case <-t.C:
 		}
 		cur := Read()
+		idle := cur.Allocs-prev.Allocs <= o.IdleAlloc
+		if idle && busy && o.Release != nil {
+			o.Release()
+		}
+		busy = !idle
 		if ShouldTrim(prev, cur, o.IdleAlloc, o.Spare) {
 			debug.FreeOSMemory()
 			if o.Trimmed != nil {

@@ -65,3 +65,35 @@ func TestRunReturnsTheGarbageOfABurst(t *testing.T) {
 		t.Fatalf("heap held %d bytes before the trim and %d after", before.Heap, after.Heap)
 	}
 }
+
+// TestRunReleasesOnceEachTimeTheProcessTurnsIdle: Release comes once after
+// a busy stretch, not again while the process stays idle, and again after
+// the next busy stretch.
+func TestRunReleasesOnceEachTimeTheProcessTurnsIdle(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	released := make(chan struct{}, 16)
+	const every = 50 * time.Millisecond
+	go memtrim.Run(ctx, memtrim.Options{Every: every, IdleAlloc: 8 << 20, Release: func() { released <- struct{}{} }})
+	burst := func() { // well over IdleAlloc in each of several periods
+		deadline := time.Now().Add(4 * every)
+		for time.Now().Before(deadline) {
+			sink = append(sink[:0], make([]byte, 8<<20))
+			time.Sleep(every / 8)
+		}
+		sink = nil
+	}
+	for round := 1; round <= 2; round++ {
+		burst()
+		select {
+		case <-released:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: no release within 5 s of turning idle", round)
+		}
+		select {
+		case <-released:
+			t.Fatalf("round %d: released twice while staying idle", round)
+		case <-time.After(10 * every):
+		}
+	}
+}
