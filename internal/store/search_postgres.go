@@ -32,10 +32,10 @@ var gramSearchSpan int64 = 10_000
 // let the planner tell how many there are.
 //
 // The search looks for them in seq ranges, newest first, each eight times
-// wider than the last, until a page is full. The planner reads each range
-// through the GIN index and sorts (rare keys: about 1 ms) or walks it
-// backwards, stopping after a page (common keys: "1390" is in every
-// phone). A single query over every seq, planned by a key's overall
+// wider than the last, until a page is full. The planner reads the first
+// range through the GIN index and sorts (rare keys: about 1 ms) or walks
+// it backwards, stopping after a page (common keys: "1390" is in every
+// phone); later ranges go through the GIN index (gramRangeQuery). A single query over every seq, planned by a key's overall
 // frequency, walked most of the table for a key common among old customers
 // but rare among new ones ("0000": 1% of the synthetic phones, nearly all
 // among the first 10,000 customers; 700 ms). OFFSET 0 keeps the list's
@@ -53,12 +53,9 @@ func (s *Store) listGramSearchPostgres(ctx context.Context, where []string, args
 	}
 	var items []customer.Customer
 	var seqs []int64
-	for span := gramSearchSpan; hi > 1; span *= 8 { // seq starts at 1
+	for span, first := gramSearchSpan, true; hi > 1; span, first = span*8, false { // seq starts at 1
 		lo := max(hi-span, 1)
-		holding := `SELECT * FROM customers c0 WHERE ` + keys + ` AND c0.seq >= ` + strconv.FormatInt(lo, 10) +
-			` AND c0.seq < ` + strconv.FormatInt(hi, 10) + ` ORDER BY c0.seq DESC OFFSET 0`
-		query := `SELECT ` + customerColumns + `, c.sort_key FROM (` + holding + `) c LEFT JOIN customer_stats st ON st.customer_id = c.id WHERE ` +
-			cond + ` ORDER BY c.seq DESC LIMIT $` + strconv.Itoa(len(args)+1)
+		query := gramRangeQuery(keys, cond, lo, hi, first, len(args)+1)
 		more, moreSeqs, err := s.readCustomers(ctx, query, append(slices.Clone(args), f.Limit+1-len(items)))
 		if err != nil {
 			return Page{}, err
@@ -75,6 +72,29 @@ func (s *Store) listGramSearchPostgres(ctx context.Context, where []string, args
 	}
 	page.Items = items
 	return page, nil
+}
+
+// gramRangeQuery is the statement listGramSearchPostgres runs for the
+// customers with seq in [lo, hi); limit is the number of the LIMIT
+// parameter. The first (newest) range is planned freely: the GIN index and
+// a sort for rare keys, a backward walk that stops after a page for
+// common ones. A later range is only reached when the range before it,
+// an eighth of its size, held less than a page of matches, so the key is
+// rare there: it is read through the key's index (seq + 0 keeps the seq
+// index from driving the range or its order). Left to the planner, these
+// ranges were walked backwards row by row whenever the statistics predate
+// the newest customers (their seq is beyond the histogram, so the range
+// looks nearly empty): 80,000 rows for the 17 matches of 张伟, 55 ms, right
+// after a million customers were created.
+func gramRangeQuery(keys, cond string, lo, hi int64, first bool, limit int) string {
+	seq := "c0.seq"
+	if !first {
+		seq = "(c0.seq + 0)"
+	}
+	holding := `SELECT * FROM customers c0 WHERE ` + keys + ` AND ` + seq + ` >= ` + strconv.FormatInt(lo, 10) +
+		` AND ` + seq + ` < ` + strconv.FormatInt(hi, 10) + ` ORDER BY ` + seq + ` DESC OFFSET 0`
+	return `SELECT ` + customerColumns + `, c.sort_key FROM (` + holding + `) c LEFT JOIN customer_stats st ON st.customer_id = c.id WHERE ` +
+		cond + ` ORDER BY c.seq DESC LIMIT $` + strconv.Itoa(limit)
 }
 
 // searchKeysCondition returns the condition on customers c0's key
