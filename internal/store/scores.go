@@ -57,7 +57,9 @@ func floatOrNil(f *float64) any {
 	return *f
 }
 
-// queueScores is MarkScoresStale for many customers at once (ids distinct).
+// queueScores queues customers for a score refresh (ids distinct), inside
+// the transaction that changed their data; one multi-row statement per
+// chunk.
 func queueScores(ctx context.Context, tx *Tx, ids []string) error {
 	now := ts(time.Now())
 	rows := make([][]any, len(ids))
@@ -70,9 +72,7 @@ func queueScores(ctx context.Context, tx *Tx, ids []string) error {
 // MarkScoresStale queues a customer for a score refresh; call it inside the
 // transaction that changed the customer's data.
 func MarkScoresStale(ctx context.Context, tx *Tx, customerID string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO score_queue (customer_id, queued_at) VALUES ($1, $2)
-		ON CONFLICT (customer_id) DO NOTHING`, customerID, ts(time.Now()))
-	return err
+	return queueScores(ctx, tx, []string{customerID})
 }
 
 // StaleScores returns up to limit customers queued for a score refresh.
