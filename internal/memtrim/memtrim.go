@@ -66,13 +66,14 @@ func Read() Sample {
 	return Sample{Allocs: v(0), Heap: v(1) + v(2) + v(3), Live: v(4)}
 }
 
+// idle reports whether the period from prev to cur allocated at most
+// idleAlloc bytes.
+func idle(prev, cur Sample, idleAlloc uint64) bool { return cur.Allocs-prev.Allocs <= idleAlloc }
+
 // ShouldTrim reports whether the period from prev to cur was idle and left
 // more than spare bytes of heap beyond the live data.
 func ShouldTrim(prev, cur Sample, idleAlloc, spare uint64) bool {
-	if cur.Allocs-prev.Allocs > idleAlloc {
-		return false
-	}
-	return cur.Heap > cur.Live && cur.Heap-cur.Live > spare
+	return idle(prev, cur, idleAlloc) && cur.Heap > cur.Live && cur.Heap-cur.Live > spare
 }
 
 // Run trims after every idle period until ctx is done.
@@ -97,11 +98,11 @@ func Run(ctx context.Context, o Options) {
 		case <-t.C:
 		}
 		cur := Read()
-		idle := cur.Allocs-prev.Allocs <= o.IdleAlloc
-		if idle && busy && o.Release != nil {
+		quiet := idle(prev, cur, o.IdleAlloc)
+		if quiet && busy && o.Release != nil {
 			o.Release()
 		}
-		busy = !idle
+		busy = !quiet
 		if ShouldTrim(prev, cur, o.IdleAlloc, o.Spare) {
 			debug.FreeOSMemory()
 			if o.Trimmed != nil {
