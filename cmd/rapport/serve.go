@@ -111,7 +111,11 @@ func serve(ctx context.Context, s *store.Store, cfg serveConfig) error {
 		Trimmed: func(spare uint64) {
 			cfg.log.Info("returned spare heap memory to the system", "mib", spare>>20)
 		},
-		Release: func() { s.ReleaseMemory(ctx, time.Second) },
+		Release: func() {
+			if err := s.ReleaseMemory(ctx, time.Second); err != nil && ctx.Err() == nil {
+				cfg.log.Warn("release SQLite cache memory", "err", err)
+			}
+		},
 	})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -45,7 +45,9 @@ func TestReleaseMemoryEmptiesSQLitePageCaches(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := rssAnon(t)
-	s.ReleaseMemory(ctx, time.Second)
+	if err := s.ReleaseMemory(ctx, time.Second); err != nil {
+		t.Fatal(err)
+	}
 	after := rssAnon(t)
 	if before-after < 20<<20 {
 		t.Fatalf("resident anonymous memory %d MB before ReleaseMemory, %d MB after: want at least 20 MB back", before>>20, after>>20)
