@@ -9,44 +9,51 @@ import (
 // stored messageIds of a source, identity owners of a type and source —
 // for the given keys, as the engine would run them now.
 func (s *Store) ExplainKeyLookups(ctx context.Context, source string, keys []string) (messages, owners string, err error) {
-	explain := "EXPLAIN QUERY PLAN "
-	if s.dialect == Postgres {
-		explain = "EXPLAIN "
-	}
-	plan := func(query string, fixed []any) (string, error) {
-		q, args := s.keysQuery(query, fixed, keys)
-		rows, err := s.write.QueryContext(ctx, explain+q, args...)
-		if err != nil {
-			return "", err
-		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		var lines []string
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				return "", err
-			}
-			for _, v := range vals {
-				if b, ok := v.([]byte); ok {
-					v = string(b)
-				}
-				if t, ok := v.(string); ok {
-					lines = append(lines, t)
-				}
-			}
-		}
-		return strings.Join(lines, "\n"), rows.Err()
-	}
-	if messages, err = plan(storedMessagesQuery, []any{source}); err != nil {
+	q, args := s.keysQuery(storedMessagesQuery, []any{source}, keys)
+	if messages, err = s.explain(ctx, q, args...); err != nil {
 		return "", "", err
 	}
-	owners, err = plan(identityOwnersQuery, []any{"email", ""})
+	q, args = s.keysQuery(identityOwnersQuery, []any{"email", ""}, keys)
+	owners, err = s.explain(ctx, q, args...)
 	return messages, owners, err
+}
+
+// explain returns the engine's plan for query, one line per plan row: the
+// text columns of SQLite's EXPLAIN QUERY PLAN, PostgreSQL's EXPLAIN.
+func (s *Store) explain(ctx context.Context, query string, args ...any) (string, error) {
+	prefix := "EXPLAIN QUERY PLAN "
+	if s.dialect == Postgres {
+		prefix = "EXPLAIN "
+	}
+	rows, err := s.read.QueryContext(ctx, prefix+query, args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return "", err
+	}
+	var lines []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", err
+		}
+		for _, v := range vals {
+			if b, ok := v.([]byte); ok {
+				v = string(b)
+			}
+			if t, ok := v.(string); ok {
+				lines = append(lines, t)
+			}
+		}
+	}
+	return strings.Join(lines, "\n"), rows.Err()
 }
 
 // InsertRows writes rows the way the store's bulk writes do (COPY or

@@ -1,9 +1,6 @@
 package store
 
-import (
-	"context"
-	"strings"
-)
+import "context"
 
 // SetSearchWindow changes how many newest customers a PostgreSQL search
 // walks before it turns to the trigram index, so tests with a few hundred
@@ -59,18 +56,5 @@ func (s *Store) SearchBacklog(ctx context.Context) (int, error) {
 // ExplainGramRange returns PostgreSQL's plan for one range of a search by
 // keys for q (listGramSearchPostgres): the first, newest range or a later one.
 func (s *Store) ExplainGramRange(ctx context.Context, q string, lo, hi int64, first bool) (string, error) {
-	rows, err := s.read.QueryContext(ctx, `EXPLAIN `+gramRangeQuery(searchKeysCondition(q), "c.deleted_at IS NULL", lo, hi, first, 1), 51)
-	if err != nil {
-		return "", err
-	}
-	defer rows.Close()
-	var lines []string
-	for rows.Next() {
-		var l string
-		if err := rows.Scan(&l); err != nil {
-			return "", err
-		}
-		lines = append(lines, l)
-	}
-	return strings.Join(lines, "\n"), rows.Err()
+	return s.explain(ctx, gramRangeQuery(searchKeysCondition(q), "c.deleted_at IS NULL", lo, hi, first, 1), 51)
 }
