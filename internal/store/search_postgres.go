@@ -35,8 +35,9 @@ var gramSearchSpan int64 = 10_000
 // wider than the last, until a page is full. The planner reads the first
 // range through the GIN index and sorts (rare keys: about 1 ms) or walks
 // it backwards, stopping after a page (common keys: "1390" is in every
-// phone); later ranges go through the GIN index (gramRangeQuery). A single query over every seq, planned by a key's overall
-// frequency, walked most of the table for a key common among old customers
+// phone); later ranges go through the GIN index (gramRangeQuery). A single
+// query over every seq, planned by a key's overall frequency, walked most
+// of the table for a key common among old customers
 // but rare among new ones ("0000": 1% of the synthetic phones, nearly all
 // among the first 10,000 customers; 700 ms). OFFSET 0 keeps the list's
 // conditions, the substring test among them, outside the range's scan, so
