@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,10 @@ type server struct {
 	src   store.Source
 	key   string
 }
+
+// testClient gives up on a hung request, so a test that hangs the server
+// fails instead of waiting for the whole run's timeout.
+var testClient = &http.Client{Timeout: 15 * time.Second}
 
 func newServer(t *testing.T, e storetest.Engine) *server {
 	t.Helper()
@@ -58,7 +63,7 @@ func (s *server) post(t *testing.T, path, key string, body any) (int, map[string
 	if key != "" {
 		req.SetBasicAuth(key, "")
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,5 +262,61 @@ func TestTrackerIsServed(t *testing.T) {
 		if !bytes.Contains(b, []byte(want)) {
 			t.Fatalf("t.js lacks %q", want)
 		}
+	}
+}
+
+// Decoding waits for a free decode slot, and every request gives its slot
+// back, answered or rejected: otherwise a few bad requests would stop all
+// ingestion.
+func TestDecodingWaitsForASlotAndGivesItBack(t *testing.T) {
+	for n, want := range map[int]int{1: 1, 2: 1, 4: 3, 16: 15} {
+		if got := ingest.DecodeSlots(n); got != want {
+			t.Errorf("DecodeSlots(%d) = %d, want %d", n, got, want)
+		}
+	}
+	s := newServer(t, storetest.SQLite(t))
+	msg := map[string]any{"userId": "u1", "event": "Viewed"}
+	release := s.svc.HoldDecodeSlots()
+	answered := make(chan int, 1)
+	go func() {
+		status, _ := s.post(t, "/v1/track", s.key, msg)
+		answered <- status
+	}()
+	select {
+	case status := <-answered:
+		t.Fatalf("answered %d while every decode slot was taken", status)
+	case <-time.After(200 * time.Millisecond):
+	}
+	release()
+	select {
+	case status := <-answered:
+		if status != http.StatusOK {
+			t.Fatalf("status %d after the slots were given back", status)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("not answered after the slots were given back")
+	}
+	// More rejected and accepted requests than there are slots: each
+	// gives its slot back (a slot kept would hang the next request).
+	statuses := make(chan [3]int, 1)
+	go func() {
+		var got [3]int
+		for i := 0; i < 3*ingest.DecodeSlots(runtime.GOMAXPROCS(0)); i++ {
+			got[0], _ = s.post(t, "/v1/batch", s.key, `{"batch": [`)
+			got[1], _ = s.post(t, "/v1/batch", s.key, map[string]any{"batch": []any{map[string]any{"type": "track", "userId": "u1", "event": "x"}, map[string]any{"type": "nope"}}})
+			got[2], _ = s.post(t, "/v1/track", s.key, msg)
+			if got != [3]int{http.StatusBadRequest, http.StatusBadRequest, http.StatusOK} {
+				break
+			}
+		}
+		statuses <- got
+	}()
+	select {
+	case got := <-statuses:
+		if got != [3]int{http.StatusBadRequest, http.StatusBadRequest, http.StatusOK} {
+			t.Fatalf("malformed batch, batch with a bad message, good message: %v, want 400, 400, 200", got)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a request hung: a decode slot was not given back")
 	}
 }
