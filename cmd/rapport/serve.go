@@ -107,6 +107,7 @@ func serve(ctx context.Context, s *store.Store, cfg serveConfig) error {
 	}
 	go purgeLoop(ctx, s, cfg.log)
 	go statisticsLoop(ctx, s, cfg.log)
+	go searchIndexLoop(ctx, s, cfg.log)
 	go memtrim.Run(ctx, memtrim.Options{ // after a burst, give its memory back
 		Trimmed: func(spare uint64) {
 			cfg.log.Info("returned spare heap memory to the system", "mib", spare>>20)
@@ -154,6 +155,27 @@ func statisticsLoop(ctx context.Context, s *store.Store, log *slog.Logger) {
 			log.Error("refresh planner statistics", "err", err)
 		} else if len(tables) > 0 {
 			log.Info("refreshed planner statistics", "tables", tables)
+		}
+	}
+}
+
+// searchIndexLoop merges new search entries into PostgreSQL's search
+// indexes every 10 s, so searches soon after a burst of new customers do
+// not read them from the indexes' pending lists (store.MergeSearchIndexes).
+// An empty list costs a lookup of its metapage.
+func searchIndexLoop(ctx context.Context, s *store.Store, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if pages, err := s.MergeSearchIndexes(ctx); err != nil && ctx.Err() == nil {
+			log.Error("merge pending search index entries", "err", err)
+		} else if pages > 0 {
+			log.Debug("merged pending search index entries", "pages", pages)
 		}
 	}
 }

@@ -51,3 +51,49 @@ func (s *Store) RefreshStatistics(ctx context.Context) ([]string, error) {
 func quoteIdent(name string) string {
 	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }
+
+// MergeSearchIndexes moves the entries waiting in the pending lists of
+// this schema's GIN indexes (the search trigrams and keys) into the
+// indexes proper, and returns how many list pages it emptied. PostgreSQL
+// adds new entries to a GIN index's pending list, merged only once the
+// list outgrows gin_pending_list_limit (4 MB) or the index is vacuumed —
+// and every search reads the whole list. After a million customers came
+// in through the API with autovacuum off, the lists held 185–492 pages,
+// and a lookup of one key took 3.7 ms instead of 0.7 (a range search makes
+// several). A smaller limit would keep them short but doubled the cost of
+// the inserts themselves (200,000 rows: 6.2 s with the default, 12.7 s
+// with 256 kB); merging when a burst is over costs what the merge would
+// have cost anyway. SQLite needs nothing: FTS5 merges its own segments.
+func (s *Store) MergeSearchIndexes(ctx context.Context) (int64, error) {
+	if s.dialect == SQLite {
+		return 0, nil
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT c.oid::bigint FROM pg_class c
+		JOIN pg_am am ON am.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind = 'i' AND am.amname = 'gin' AND n.nspname = current_schema() ORDER BY c.relname`)
+	if err != nil {
+		return 0, wrap("merge search indexes", err)
+	}
+	var indexes []int64
+	for rows.Next() {
+		var oid int64
+		if err := rows.Scan(&oid); err != nil {
+			rows.Close()
+			return 0, wrap("merge search indexes", err)
+		}
+		indexes = append(indexes, oid)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, wrap("merge search indexes", err)
+	}
+	var pages int64
+	for _, oid := range indexes {
+		var n int64
+		if err := s.write.QueryRowContext(ctx, `SELECT gin_clean_pending_list(CAST(CAST($1 AS bigint) AS oid)::regclass)`, oid).Scan(&n); err != nil {
+			return pages, wrap("merge search indexes", err)
+		}
+		pages += n
+	}
+	return pages, nil
+}
