@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
+	"net/url"
 	"slices"
 	"strconv"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/rapportcrm/rapport/internal/customer"
 	"github.com/rapportcrm/rapport/internal/store"
+	"github.com/rapportcrm/rapport/internal/storetest"
 )
 
 func TestRefreshStatisticsAnalyzesTablesThatGrew(t *testing.T) {
@@ -86,4 +89,68 @@ func TestMergeSearchIndexesEmptiesThePendingLists(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Merging a GIN index's pending list takes its owner: a role that does not
+// own the search indexes (a read-only reporting role, say) lists none of
+// them, rather than failing every 10 s.
+func TestMergeSearchIndexesLeavesIndexesItDoesNotOwn(t *testing.T) {
+	e, ok := storetest.Postgres(t)
+	if !ok {
+		t.Skip("RAPPORT_TEST_POSTGRES is not set")
+	}
+	ctx := context.Background()
+	owner, err := sql.Open("pgx", e.Config.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	count := func(db *sql.DB) int {
+		t.Helper()
+		rows, err := db.QueryContext(ctx, store.OwnGINIndexesQuery)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		return n
+	}
+	if n := count(owner); n < 3 {
+		t.Fatalf("the owner lists %d GIN indexes, want the 3 search indexes at least", n)
+	}
+	role := "rapport_test_reader_" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	if _, err := owner.ExecContext(ctx, `CREATE ROLE `+role+` LOGIN`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		owner.Exec(`DROP OWNED BY ` + role)
+		owner.Exec(`DROP ROLE ` + role)
+	})
+	var schema string
+	if err := owner.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := owner.ExecContext(ctx, `GRANT USAGE ON SCHEMA `+schema+` TO `+role); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(e.Config.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User(role)
+	reader, err := sql.Open("pgx", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	if n := count(reader); n != 0 {
+		t.Fatalf("a role that owns nothing lists %d GIN indexes", n)
+	}
+	// What the filter spares it.
+	if _, err := reader.ExecContext(ctx, `SELECT gin_clean_pending_list('customers_search'::regclass)`); err == nil {
+		t.Fatal("gin_clean_pending_list ran for a role that does not own the index")
+	}
 }

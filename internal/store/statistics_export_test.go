@@ -1,0 +1,4 @@
+package store
+
+// OwnGINIndexesQuery is ownGINIndexesQuery.
+const OwnGINIndexesQuery = ownGINIndexesQuery
