@@ -227,7 +227,7 @@ func (sv *Service) handle(typ string) http.HandlerFunc {
 		select {
 		case sv.decoding <- struct{}{}:
 		case <-r.Context().Done():
-			fail(w, http.StatusServiceUnavailable, "the request ended before it was read; nothing was acknowledged, retry")
+			fail(w, http.StatusServiceUnavailable, "the request ended while it waited to be decoded; nothing was acknowledged, retry")
 			return
 		}
 		release := sync.OnceFunc(func() { <-sv.decoding })
