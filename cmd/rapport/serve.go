@@ -143,20 +143,13 @@ func serve(ctx context.Context, s *store.Store, cfg serveConfig) error {
 // statisticsLoop keeps the planner's statistics current every minute (the
 // database's own autovacuum may be off; see store.RefreshStatistics).
 func statisticsLoop(ctx context.Context, s *store.Store, log *slog.Logger) {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, time.Minute, func() {
 		if tables, err := s.RefreshStatistics(ctx); err != nil && ctx.Err() == nil {
 			log.Error("refresh planner statistics", "err", err)
 		} else if len(tables) > 0 {
 			log.Info("refreshed planner statistics", "tables", tables)
 		}
-	}
+	})
 }
 
 // searchIndexLoop merges new search entries into PostgreSQL's search
@@ -164,36 +157,39 @@ func statisticsLoop(ctx context.Context, s *store.Store, log *slog.Logger) {
 // not read them from the indexes' pending lists (store.MergeSearchIndexes).
 // An empty list costs a lookup of its metapage.
 func searchIndexLoop(ctx context.Context, s *store.Store, log *slog.Logger) {
-	t := time.NewTicker(10 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, 10*time.Second, func() {
 		if pages, err := s.MergeSearchIndexes(ctx); err != nil && ctx.Err() == nil {
 			log.Error("merge pending search index entries", "err", err)
 		} else if pages > 0 {
 			log.Debug("merged pending search index entries", "pages", pages)
 		}
-	}
+	})
 }
 
-// purgeLoop removes customers whose restore window has passed, hourly.
+// purgeLoop removes customers whose restore window has passed, at start
+// and hourly.
 func purgeLoop(ctx context.Context, s *store.Store, log *slog.Logger) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
+	purge := func() {
 		if n, err := s.PurgeDeleted(ctx, time.Now()); err != nil && ctx.Err() == nil {
 			log.Error("purge deleted customers", "err", err)
 		} else if n > 0 {
 			log.Info("purged deleted customers", "count", n)
 		}
+	}
+	purge()
+	every(ctx, time.Hour, purge)
+}
+
+// every calls fn once each period until ctx is done.
+func every(ctx context.Context, period time.Duration, fn func()) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			fn()
 		}
 	}
 }
