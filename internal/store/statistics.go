@@ -71,37 +71,17 @@ func (s *Store) MergeSearchIndexes(ctx context.Context) (int64, error) {
 	if s.dialect == SQLite {
 		return 0, nil
 	}
-	rows, err := s.read.QueryContext(ctx, ownGINIndexesQuery)
-	if err != nil {
-		return 0, wrap("merge search indexes", err)
-	}
-	var indexes []int64
-	for rows.Next() {
-		var oid int64
-		if err := rows.Scan(&oid); err != nil {
-			rows.Close()
-			return 0, wrap("merge search indexes", err)
-		}
-		indexes = append(indexes, oid)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, wrap("merge search indexes", err)
-	}
 	var pages int64
-	for _, oid := range indexes {
-		var n int64
-		if err := s.write.QueryRowContext(ctx, `SELECT gin_clean_pending_list(CAST(CAST($1 AS bigint) AS oid)::regclass)`, oid).Scan(&n); err != nil {
-			return pages, wrap("merge search indexes", err)
-		}
-		pages += n
+	if err := s.write.QueryRowContext(ctx, mergeSearchIndexesQuery).Scan(&pages); err != nil {
+		return 0, wrap("merge search indexes", err)
 	}
 	return pages, nil
 }
 
-// ownGINIndexesQuery lists the GIN indexes of the current schema that the
-// current role may merge (it owns them, or is a member of their owner).
-const ownGINIndexesQuery = `SELECT c.oid::bigint FROM pg_class c
+// mergeSearchIndexesQuery merges the pending lists of the GIN indexes of
+// the current schema that the current role may merge (it owns them, or is
+// a member of their owner), and sums the pages emptied.
+const mergeSearchIndexesQuery = `SELECT COALESCE(sum(gin_clean_pending_list(c.oid::regclass)), 0) FROM pg_class c
 	JOIN pg_am am ON am.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace
 	WHERE c.relkind = 'i' AND am.amname = 'gin' AND n.nspname = current_schema()
-	AND pg_has_role(c.relowner, 'USAGE') ORDER BY c.relname`
+	AND pg_has_role(c.relowner, 'USAGE')`

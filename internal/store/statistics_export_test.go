@@ -1,4 +1,4 @@
 package store
 
-// OwnGINIndexesQuery is ownGINIndexesQuery.
-const OwnGINIndexesQuery = ownGINIndexesQuery
+// MergeSearchIndexesQuery is mergeSearchIndexesQuery.
+const MergeSearchIndexesQuery = mergeSearchIndexesQuery
