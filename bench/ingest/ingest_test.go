@@ -190,7 +190,7 @@ func runHTTP(b *testing.B, cfg store.Config, batches [][]byte) float64 {
 	errc := make(chan error, clients)
 	b.ResetTimer()
 	start := time.Now()
-	c0 := processCPU()
+	c0 := processCPU(b)
 	for c := 0; c < clients; c++ {
 		wg.Add(1)
 		go func() {
@@ -214,13 +214,13 @@ func runHTTP(b *testing.B, cfg store.Config, batches [][]byte) float64 {
 	}
 	wg.Wait()
 	acked := time.Since(start)
-	c1 := processCPU()
+	c1 := processCPU(b)
 	if err := svc.Flush(ctx); err != nil { // the figure is events applied, not only accepted
 		b.Fatal(err)
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
-	c2 := processCPU()
+	c2 := processCPU(b)
 	close(errc)
 	if err := <-errc; err != nil {
 		b.Fatal(err)
@@ -268,11 +268,11 @@ func runApply(b *testing.B, cfg store.Config, batches [][]byte) float64 {
 		}
 	}
 	b.ResetTimer()
-	start, cpu0 := time.Now(), processCPU()
+	start, cpu0 := time.Now(), processCPU(b)
 	if err := ingest.Drain(ctx, s, nil); err != nil {
 		b.Fatal(err)
 	}
-	elapsed, cpu := time.Since(start), processCPU()-cpu0
+	elapsed, cpu := time.Since(start), processCPU(b)-cpu0
 	b.StopTimer()
 	// The applier is serial: its CPU per event is the cost a change to it
 	// moves (other tenants of this machine move it too, a little less than
@@ -283,10 +283,10 @@ func runApply(b *testing.B, cfg store.Config, batches [][]byte) float64 {
 }
 
 // processCPU is the user and system CPU time this process has used.
-func processCPU() time.Duration {
+func processCPU(b *testing.B) time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
