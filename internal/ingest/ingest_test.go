@@ -49,6 +49,16 @@ func newServer(t *testing.T, e storetest.Engine) *server {
 
 func (s *server) post(t *testing.T, path, key string, body any) (int, map[string]any) {
 	t.Helper()
+	status, out, err := s.send(path, key, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return status, out
+}
+
+// send is post for goroutines other than the test's own, which must not
+// call t.Fatal: it returns what went wrong instead.
+func (s *server) send(path, key string, body any) (int, map[string]any, error) {
 	var b []byte
 	switch v := body.(type) {
 	case string:
@@ -65,19 +75,19 @@ func (s *server) post(t *testing.T, path, key string, body any) (int, map[string
 	}
 	res, err := testClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return 0, nil, err
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	// Read what was acknowledged: wait until the applier has stored it.
 	if err := s.svc.Flush(context.Background()); err != nil {
-		t.Fatal(err)
+		return 0, nil, err
 	}
 	var out map[string]any
 	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("%s answered %d with non-JSON %q", path, res.StatusCode, raw)
+		return 0, nil, fmt.Errorf("%s answered %d with non-JSON %q", path, res.StatusCode, raw)
 	}
-	return res.StatusCode, out
+	return res.StatusCode, out, nil
 }
 
 func customerOf(t *testing.T, s *store.Store, id customer.Identity) customer.Customer {
@@ -277,44 +287,58 @@ func TestDecodingWaitsForASlotAndGivesItBack(t *testing.T) {
 	s := newServer(t, storetest.SQLite(t))
 	msg := map[string]any{"userId": "u1", "event": "Viewed"}
 	release := s.svc.HoldDecodeSlots()
-	answered := make(chan int, 1)
+	type answer struct {
+		status int
+		err    error
+	}
+	answered := make(chan answer, 1)
 	go func() {
-		status, _ := s.post(t, "/v1/track", s.key, msg)
-		answered <- status
+		status, _, err := s.send("/v1/track", s.key, msg)
+		answered <- answer{status, err}
 	}()
 	select {
-	case status := <-answered:
-		t.Fatalf("answered %d while every decode slot was taken", status)
+	case a := <-answered:
+		t.Fatalf("answered %d (%v) while every decode slot was taken", a.status, a.err)
 	case <-time.After(200 * time.Millisecond):
 	}
 	release()
 	select {
-	case status := <-answered:
-		if status != http.StatusOK {
-			t.Fatalf("status %d after the slots were given back", status)
+	case a := <-answered:
+		if a.err != nil || a.status != http.StatusOK {
+			t.Fatalf("status %d (%v) after the slots were given back", a.status, a.err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("not answered after the slots were given back")
 	}
 	// More rejected and accepted requests than there are slots: each
 	// gives its slot back (a slot kept would hang the next request).
-	statuses := make(chan [3]int, 1)
+	type round struct {
+		got [3]int
+		err error
+	}
+	rounds := make(chan round, 1)
 	go func() {
-		var got [3]int
-		for i := 0; i < 3*ingest.DecodeSlots(runtime.GOMAXPROCS(0)); i++ {
-			got[0], _ = s.post(t, "/v1/batch", s.key, `{"batch": [`)
-			got[1], _ = s.post(t, "/v1/batch", s.key, map[string]any{"batch": []any{map[string]any{"type": "track", "userId": "u1", "event": "x"}, map[string]any{"type": "nope"}}})
-			got[2], _ = s.post(t, "/v1/track", s.key, msg)
-			if got != [3]int{http.StatusBadRequest, http.StatusBadRequest, http.StatusOK} {
+		var r round
+		bodies := []any{`{"batch": [`,
+			map[string]any{"batch": []any{map[string]any{"type": "track", "userId": "u1", "event": "x"}, map[string]any{"type": "nope"}}},
+			msg}
+		paths := []string{"/v1/batch", "/v1/batch", "/v1/track"}
+		for i := 0; i < 3*ingest.DecodeSlots(runtime.GOMAXPROCS(0)) && r.err == nil; i++ {
+			for j := range bodies {
+				if r.got[j], _, r.err = s.send(paths[j], s.key, bodies[j]); r.err != nil {
+					break
+				}
+			}
+			if r.got != [3]int{http.StatusBadRequest, http.StatusBadRequest, http.StatusOK} {
 				break
 			}
 		}
-		statuses <- got
+		rounds <- r
 	}()
 	select {
-	case got := <-statuses:
-		if got != [3]int{http.StatusBadRequest, http.StatusBadRequest, http.StatusOK} {
-			t.Fatalf("malformed batch, batch with a bad message, good message: %v, want 400, 400, 200", got)
+	case r := <-rounds:
+		if r.err != nil || r.got != [3]int{http.StatusBadRequest, http.StatusBadRequest, http.StatusOK} {
+			t.Fatalf("malformed batch, batch with a bad message, good message: %v (%v), want 400, 400, 200", r.got, r.err)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("a request hung: a decode slot was not given back")
