@@ -78,6 +78,7 @@ func (s *Server) Register(mux *http.ServeMux) huma.API {
 	}
 	api := humago.New(mux, cfg)
 	api.UseMiddleware(s.authorize(api))
+	api.UseMiddleware(refuseUnstorableText(api))
 	s.registerCustomers(api)
 	s.registerNotes(api)
 	s.registerAdmin(api)
@@ -193,6 +194,9 @@ func (s *Server) problem(ctx context.Context, err error) error {
 	}
 	if errors.Is(err, context.Canceled) {
 		return huma.NewError(499, "request cancelled")
+	}
+	if store.IsUnstorableText(err) {
+		return huma.NewError(http.StatusUnprocessableEntity, "the request holds text that cannot be stored: a NUL character or bytes that are not UTF-8")
 	}
 	s.Log.ErrorContext(ctx, "internal error", "err", err)
 	return huma.Error500InternalServerError("internal error")

@@ -197,6 +197,8 @@ func TestBadInputGetsProblemJSON(t *testing.T) {
 			{"undeclared attribute", `{"kind":"person","name":"A","attributes":{"city":"上海"}}`, 422},
 			{"oversized body", big, 413},
 			{"empty body", ``, 400},
+			{"NUL character", `{"kind":"person","name":"a\u0000b"}`, 422},
+			{"not UTF-8", "{\"kind\":\"person\",\"name\":\"a\xffb\"}", 422},
 		} {
 			r := e.do(auth.Admin, "POST", "/api/v1/customers", tc.body)
 			if r.status != tc.status {

@@ -335,3 +335,16 @@ func isUniqueViolation(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505")
 }
+
+// IsUnstorableText reports whether err is PostgreSQL refusing a text value:
+// a NUL character (SQLSTATE 22P05) or bytes that are not UTF-8 (22021).
+// The API and the web UI refuse such text at the door; this is the net
+// for a path that lets some through, so that the caller gets a 4xx, not
+// a 500. Nothing was written: the statement failed.
+func IsUnstorableText(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "SQLSTATE 22P05") || strings.Contains(msg, "SQLSTATE 22021")
+}
