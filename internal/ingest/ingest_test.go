@@ -344,3 +344,41 @@ func TestDecodingWaitsForASlotAndGivesItBack(t *testing.T) {
 		t.Fatal("a request hung: a decode slot was not given back")
 	}
 }
+
+// TestUnstorableTextIsRefusedBeforeTheAcknowledgement: a message holding a
+// NUL character or bytes that are not UTF-8 cannot be stored on
+// PostgreSQL. Acknowledging it would lose it after the 200 (the applier
+// would set it aside as failed), so the request is refused whole, with
+// the message's index, on both engines alike.
+func TestUnstorableTextIsRefusedBeforeTheAcknowledgement(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			s := newServer(t, e)
+			good := `{"type":"track","userId":"u1","event":"Viewed"}`
+			for _, c := range []struct{ name, path, body string }{
+				{"NUL in a property", "/v1/batch", `{"batch":[` + good + `,{"type":"track","userId":"u1","event":"Viewed","properties":{"note":"a\u0000b"}}]}`},
+				{"NUL in the user id", "/v1/track", `{"userId":"u\u0000","event":"Viewed"}`},
+				{"not UTF-8", "/v1/batch", "{\"batch\":[" + good + ",{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Vi\xffewed\"}]}"},
+			} {
+				status, body := s.post(t, c.path, s.key, c.body)
+				if status != http.StatusBadRequest || !strings.Contains(fmt.Sprint(body), "NUL") && !strings.Contains(fmt.Sprint(body), "UTF-8") {
+					t.Fatalf("%s: %d %v", c.name, status, body)
+				}
+				if c.path == "/v1/batch" && !strings.Contains(fmt.Sprint(body["errors"]), "index:1") {
+					t.Fatalf("%s: the error does not name message 1: %v", c.name, body)
+				}
+			}
+			st, err := s.store.IngestQueueStatus(context.Background())
+			if err != nil || len(st.Failed) != 0 {
+				t.Fatalf("requests set aside as failed: %+v %v", st.Failed, err)
+			}
+			if page, err := s.store.ListCustomers(context.Background(), store.Filter{Limit: 10}); err != nil || len(page.Items) != 0 {
+				t.Fatalf("refused requests stored customers: %+v %v", page.Items, err)
+			}
+			// A backslash before the text u0000 is ordinary text.
+			if status, body := s.post(t, "/v1/track", s.key, `{"userId":"u1","event":"Viewed","properties":{"path":"C:\\u0000"}}`); status != http.StatusOK {
+				t.Fatalf("escaped backslash: %d %v", status, body)
+			}
+		})
+	}
+}

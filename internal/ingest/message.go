@@ -11,6 +11,7 @@ import (
 	"github.com/rapportcrm/rapport/internal/customer"
 	"github.com/rapportcrm/rapport/internal/identity"
 	"github.com/rapportcrm/rapport/internal/store"
+	"github.com/rapportcrm/rapport/internal/textcheck"
 )
 
 // Size limits from the Segment HTTP tracking API.
@@ -145,6 +146,11 @@ func correctedTime(m *message, batchSentAt string, receivedAt time.Time) (at tim
 // convert validates one raw message and turns it into a store.Event. typ
 // is the endpoint's type ("" for /v1/batch, where each message says).
 func convert(raw json.RawMessage, typ, batchSentAt string, src store.Source, receivedAt time.Time, region string) (store.Event, error) {
+	// The message is stored as sent; text PostgreSQL cannot hold would
+	// fail the applier after the 200.
+	if err := textcheck.JSON(raw); err != nil {
+		return store.Event{}, err
+	}
 	var m message
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return store.Event{}, fmt.Errorf("not a valid message: %v", err)
