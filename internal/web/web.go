@@ -32,6 +32,7 @@ import (
 	"github.com/rapportcrm/rapport/internal/insight"
 	"github.com/rapportcrm/rapport/internal/store"
 	"github.com/rapportcrm/rapport/internal/targeting"
+	"github.com/rapportcrm/rapport/internal/textcheck"
 )
 
 // SessionCookie is the browser session cookie; the API accepts the same
@@ -227,8 +228,38 @@ func (s *Server) page(perm auth.Permission, nav string, h func(http.ResponseWrit
 			s.fail(w, r, v, errs.E(errs.Forbidden, "forbidden"))
 			return
 		}
+		if err := unstorableInput(r); err != nil {
+			s.fail(w, r, v, errs.E(errs.Invalid, "%s", err.Error()))
+			return
+		}
 		h(w, r, v)
 	}
+}
+
+// unstorableInput finds text PostgreSQL cannot store (and SQLite would) in
+// a request's URL or its url-encoded form, so that both engines refuse it
+// alike. Multipart forms carry files, which the importer checks row by row.
+func unstorableInput(r *http.Request) error {
+	if err := textcheck.URL(r.URL); err != nil {
+		return err
+	}
+	if r.Method != http.MethodPost {
+		return nil
+	}
+	if err := r.ParseForm(); err != nil {
+		return nil // the handler reports a form it cannot read
+	}
+	for k, vs := range r.PostForm {
+		if err := textcheck.String(k); err != nil {
+			return err
+		}
+		for _, v := range vs {
+			if err := textcheck.String(v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Server) principal(r *http.Request) (auth.Principal, error) {
@@ -345,6 +376,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, v *view, err error
 	default:
 		if errors.Is(err, context.Canceled) {
 			return
+		}
+		if store.IsUnstorableText(err) {
+			status, msg = http.StatusUnprocessableEntity, "error.invalid"
+			break
 		}
 		s.Log.ErrorContext(r.Context(), "internal error", "path", r.URL.Path, "err", err)
 	}

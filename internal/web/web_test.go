@@ -30,6 +30,10 @@ func TestLoginFormAndSessionCookie(t *testing.T) {
 		if res.status != http.StatusOK || !strings.Contains(res.body, `name="email"`) || !strings.Contains(res.body, `name="password"`) {
 			t.Fatalf("GET /login: %d %s", res.status, res.body)
 		}
+		// An email PostgreSQL cannot compare is a failed login, not a 500.
+		if res := b.post("/login", url.Values{"email": {"admin\x00@example.com"}, "password": {"x"}}); res.status != http.StatusUnauthorized {
+			t.Fatalf("NUL in the email: %d", res.status)
+		}
 		res = b.post("/login", url.Values{"email": {"admin@example.com"}, "password": {password(auth.Admin)}, "next": {"/settings/users"}})
 		if res.status != http.StatusSeeOther || res.header.Get("Location") != "/settings/users" {
 			t.Fatalf("POST /login: %d to %q", res.status, res.header.Get("Location"))
@@ -432,6 +436,20 @@ func TestQuickAddNoteAndInteractionUpdateTheTimelineInPlace(t *testing.T) {
 		res = b.post("/customers/"+id+"/interactions", url.Values{"kind": {"telepathy"}, "summary": {"x"}}, htmx...)
 		if res.status != http.StatusUnprocessableEntity {
 			t.Fatalf("bad kind: %d", res.status)
+		}
+		// Text PostgreSQL cannot hold is refused on both engines, not
+		// stored on one and a 500 on the other.
+		for _, bad := range []string{"a\x00b", "a\xffb"} {
+			res = b.post("/customers/"+id+"/notes", url.Values{"body": {bad}}, htmx...)
+			if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "role=\"alert\"") {
+				t.Fatalf("note %q: %d", bad, res.status)
+			}
+		}
+		if res = b.get("/customers/" + id + "/timeline?type=%00"); res.status != http.StatusUnprocessableEntity {
+			t.Fatalf("NUL in the query: %d", res.status)
+		}
+		if notes, _ := e.st.Notes(ctx, id, 100); len(notes) != 1 {
+			t.Fatalf("%d notes stored, want the one good one", len(notes))
 		}
 		// Timeline filter.
 		res = b.get("/customers/"+id+"/timeline?type=note", htmx...)
