@@ -264,7 +264,7 @@ func (r *run) pipeline(ctx context.Context, t *Table) error {
 			}
 			p := prepared{line: row.Line, cells: row.Cells}
 			if row.Err != nil {
-				p.reason = "cannot read this line / 无法解析此行: " + row.Err.Error()
+				p.reason = rowReason(row.Err)
 			}
 			b.rows = append(b.rows, p)
 			if len(b.rows) == r.opt.Chunk && !send() {

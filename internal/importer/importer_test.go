@@ -685,3 +685,39 @@ func TestMergeInTheChunkThatCreatedTheCustomer(t *testing.T) {
 		})
 	}
 }
+
+// TestRowsWithUnstorableTextAreRejectedWithTheirLine: a NUL character in
+// a cell (some exports pad fields with them) cannot be stored on
+// PostgreSQL; the row is rejected with its line and column, and the rest
+// of the file imports, on both engines alike.
+func TestRowsWithUnstorableTextAreRejectedWithTheirLine(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			file := "name,email,city\n" +
+				"Ann Lee,ann@example.com,Paris\n" +
+				"Bob\x00Stone,bob@example.com,Lyon\n" +
+				"Cat Wu,cat@example.com,Li\x00lle\n" +
+				"Dan Ho,dan@example.com,Nice\n"
+			res := runImport(t, e.Store, importer.Customers, "nul.csv", []byte(file), importer.Options{})
+			if res.rep.Imported != 2 || res.rep.Rejected != 2 {
+				t.Fatalf("summary %s, want 2 imported and 2 rejected", res.rep.Summary())
+			}
+			for i, want := range []struct {
+				line   int
+				column string
+			}{{3, "name"}, {4, "city"}} {
+				rj := res.rejects[i]
+				if rj.Line != want.line || !strings.Contains(rj.Reason, want.column) || !strings.Contains(rj.Reason, "NUL") {
+					t.Errorf("reject %d: line %d %q, want line %d naming %s and NUL", i, rj.Line, rj.Reason, want.line, want.column)
+				}
+			}
+			// The rejected-rows file shows where the NUL was.
+			if got := res.rejects[0].Cells[0]; got != "Bob\ufffdStone" {
+				t.Errorf("rejected cells %q, want the NUL shown as U+FFFD", got)
+			}
+			if got := countCustomers(t, e.Store); got != 2 {
+				t.Fatalf("%d customers stored, want 2", got)
+			}
+		})
+	}
+}

@@ -162,7 +162,7 @@ func (r *run) orders(ctx context.Context, t *Table) error {
 		}
 		p := &prepared{line: row.Line, cells: row.Cells}
 		if row.Err != nil {
-			p.reason = "cannot read this line / 无法解析此行: " + row.Err.Error()
+			p.reason = rowReason(row.Err)
 		} else {
 			r.prepareOrder(p)
 		}

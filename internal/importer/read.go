@@ -15,6 +15,8 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
+
+	"github.com/rapportcrm/rapport/internal/textcheck"
 )
 
 // Row is one data row of a file: its line (CSV) or row number (XLSX),
@@ -40,7 +42,56 @@ type Table struct {
 }
 
 // Next returns the next row, or false at the end.
-func (t *Table) Next() (Row, bool) { return t.next() }
+func (t *Table) Next() (Row, bool) {
+	row, ok := t.next()
+	if ok && row.Err == nil {
+		row.Err = t.unstorable(row.Cells)
+	}
+	return row, ok
+}
+
+// unstorable refuses a row with a cell PostgreSQL cannot store (a NUL
+// character, which some exports pad fields with, or bytes that are not
+// UTF-8), naming the column, and makes the cells storable for the
+// rejected-rows file: each such character becomes U+FFFD.
+func (t *Table) unstorable(cells []string) error {
+	var bad error
+	for i, c := range cells {
+		err := textcheck.String(c)
+		if err == nil {
+			continue
+		}
+		if bad == nil {
+			col := fmt.Sprintf("%d", i+1)
+			if i < len(t.Header) && t.Header[i] != "" {
+				col = t.Header[i]
+			}
+			bad = unstorableCell(fmt.Sprintf("column %s: %v / 第 %d 列含有无法保存的字符（NUL 或非 UTF-8）", col, err, i+1))
+		}
+		cells[i] = storable(c)
+	}
+	return bad
+}
+
+// unstorableCell is the error of a row that was read but holds a cell
+// that cannot be stored.
+type unstorableCell string
+
+func (e unstorableCell) Error() string { return string(e) }
+
+// rowReason is why a row that could not be taken in is rejected.
+func rowReason(err error) string {
+	var cell unstorableCell
+	if errors.As(err, &cell) {
+		return cell.Error()
+	}
+	return "cannot read this line / 无法解析此行: " + err.Error()
+}
+
+// storable replaces what textcheck refuses with U+FFFD.
+func storable(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\ufffd"), "\x00", "\ufffd")
+}
 
 // Close releases the table's resources.
 func (t *Table) Close() error {
@@ -207,7 +258,7 @@ func detectDelimiter(line []byte) rune {
 func cleanHeader(h []string) []string {
 	out := make([]string, len(h))
 	for i, c := range h {
-		out[i] = strings.TrimSpace(strings.TrimPrefix(c, "\ufeff"))
+		out[i] = storable(strings.TrimSpace(strings.TrimPrefix(c, "\ufeff")))
 	}
 	return out
 }
