@@ -187,7 +187,7 @@ type initiativeInput struct {
 		Name       string  `json:"name" minLength:"1" maxLength:"200"`
 		Hypothesis string  `json:"hypothesis,omitempty" maxLength:"10000"`
 		SegmentID  string  `json:"segment_id,omitempty"`
-		Budget     float64 `json:"budget,omitempty" minimum:"0"`
+		Budget     float64 `json:"budget,omitempty" minimum:"0" maximum:"1e12"`
 		Stage      string  `json:"stage,omitempty" enum:"explore,pilot,scale,stopped"`
 	}
 }
@@ -211,9 +211,9 @@ type costInput struct {
 	Body struct {
 		InitiativeID string  `json:"initiative_id,omitempty"`
 		ListID       string  `json:"list_id,omitempty"`
-		Hours        float64 `json:"hours,omitempty" minimum:"0" doc:"People-hours / 人工小时"`
-		HourlyRate   float64 `json:"hourly_rate,omitempty" minimum:"0"`
-		Money        float64 `json:"money,omitempty" minimum:"0" doc:"Money spent / 费用"`
+		Hours        float64 `json:"hours,omitempty" minimum:"0" maximum:"1e12" doc:"People-hours / 人工小时"`
+		HourlyRate   float64 `json:"hourly_rate,omitempty" minimum:"0" maximum:"1e12"`
+		Money        float64 `json:"money,omitempty" minimum:"0" maximum:"1e12" doc:"Money spent / 费用"`
 		Note         string  `json:"note,omitempty" maxLength:"2000"`
 	}
 }

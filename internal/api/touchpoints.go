@@ -357,6 +357,9 @@ func (s *Server) createOrder(ctx context.Context, in *orderInput) (*orderOutput,
 			o.Total += it.Price * it.Quantity
 		}
 	}
+	if where, err := customer.CheckAmounts(o.Total, o.Items); err != nil {
+		return nil, errs.Validation(errs.FieldError{Field: "body." + where, Message: err.Error()})
+	}
 	a := principal(ctx).Actor()
 	if o.CustomerID != "" {
 		if err := s.checkVisible(ctx, o.CustomerID); err != nil {

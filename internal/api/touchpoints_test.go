@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/rapportcrm/rapport/internal/auth"
@@ -77,6 +78,21 @@ func TestOrdersResolveByIdentityAndAreIdempotent(t *testing.T) {
 		bad := e.do(auth.Rep, http.MethodPost, "/api/v1/orders", map[string]any{"currency": "CNY"})
 		if bad.status != http.StatusUnprocessableEntity {
 			t.Fatalf("order without a customer: %d %s", bad.status, bad.body)
+		}
+		// Amounts beyond any real order are refused: two of them would sum
+		// to infinity, which JSON cannot show, and every later read of the
+		// customer would fail.
+		for _, huge := range []map[string]any{
+			{"customer_id": cid, "currency": "CNY", "total": 1e308},
+			{"customer_id": cid, "currency": "CNY", "products": []any{map[string]any{"price": 1e300, "quantity": 1e10}}},
+			{"customer_id": cid, "currency": "CNY", "products": []any{map[string]any{"price": 2e6, "quantity": 1e7}}}, // each fine, the total not
+		} {
+			if r := e.do(auth.Rep, http.MethodPost, "/api/v1/orders", huge); r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), "1e12") {
+				t.Fatalf("huge order %v: %d %s", huge, r.status, r.body)
+			}
+		}
+		if st := e.do(auth.Rep, http.MethodGet, "/api/v1/customers/"+cid+"/stats", nil).json(t); st["orders"] != 1.0 || st["revenue"] != 120.0 {
+			t.Fatalf("a refused order changed the stats: %v", st)
 		}
 		tl := e.do(auth.Rep, http.MethodGet, "/api/v1/customers/"+cid+"/timeline?kind=order", nil)
 		items := tl.json(t)["items"].([]any)

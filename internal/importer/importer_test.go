@@ -721,3 +721,28 @@ func TestRowsWithUnstorableTextAreRejectedWithTheirLine(t *testing.T) {
 		})
 	}
 }
+
+// TestOrderAmountsBeyondAnyRealOrderAreRejected: an amount past ±1e12, or
+// lines that multiply past it, would make the customer's revenue
+// unshowable once summed; the order's rows are rejected with the reason.
+func TestOrderAmountsBeyondAnyRealOrderAreRejected(t *testing.T) {
+	e := storetest.SQLite(t)
+	s := e.Store
+	seedCustomers(t, s, person("张伟", customer.Identity{Type: "phone", Value: "13800138000"}))
+	file := "订单号,手机,下单时间,商品名称,单价,数量,订单金额\n" +
+		"A-1,13800138000,2024-03-01,咖啡豆,88,2,176\n" +
+		"H-1,13800138000,2024-03-02,金条,1e15,1,\n" + // a price past the bound
+		"H-2,13800138000,2024-03-03,金条,2000000,10000000,\n" // fine apart, not together
+	res := runImport(t, s, importer.Orders, "o.csv", []byte(file), importer.Options{})
+	if res.rep.Imported != 1 || res.rep.Rejected != 2 {
+		t.Fatalf("import: %s %+v", res.rep.Summary(), res.rejects)
+	}
+	for _, rj := range res.rejects {
+		if !strings.Contains(rj.Reason, "1e12") && !strings.Contains(rj.Reason, "1 万亿") {
+			t.Errorf("line %d: reason %q does not give the bound", rj.Line, rj.Reason)
+		}
+	}
+	if c := find(t, s, "+8613800138000"); c.Stats.Orders != 1 || c.Stats.Revenue != 176 {
+		t.Fatalf("stats: %+v", c.Stats)
+	}
+}

@@ -42,7 +42,7 @@ var amountNoise = strings.NewReplacer(",", "", "¥", "", "￥", "", "$", "", "�
 func number(s string) (float64, bool) {
 	s = amountNoise.Replace(customer.NormalizeText(s))
 	n, err := strconv.ParseFloat(s, 64)
-	return n, err == nil && !math.IsNaN(n) && !math.IsInf(n, 0)
+	return n, err == nil && customer.CheckAmount(n) == nil
 }
 
 // prepareOrder reads one order row.
@@ -66,7 +66,7 @@ func (r *run) prepareOrder(p *prepared) {
 			}
 			n, ok := number(v)
 			if !ok {
-				bad = append(bad, fmt.Sprintf("%s: %q is not a number / 不是数字", h, v))
+				bad = append(bad, fmt.Sprintf("%s: %q is not an amount (a number within ±1e12) / 不是有效数字（须在 ±1 万亿之内）", h, v))
 				return
 			}
 			*dst = n
@@ -309,6 +309,13 @@ func (v *resolver) decideOrder(g *orderGroup) (customer.Order, bool) {
 	}
 	if !first.hasTotal {
 		o.Total = math.Round(sum*100) / 100
+	}
+	if where, err := customer.CheckAmounts(o.Total, o.Items); err != nil {
+		reason := fmt.Sprintf("order %s: %s: %v", g.id, where, err)
+		for _, p := range g.rows {
+			v.d.reject(p, reason)
+		}
+		return customer.Order{}, false
 	}
 	outcome := OutcomeImported
 	if v.look.Orders[g.id] || v.seen[g.id] {

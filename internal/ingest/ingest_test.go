@@ -248,6 +248,12 @@ func TestOrderCompletedBecomesAnOrderAndRefundReversesIt(t *testing.T) {
 			if len(orders) != 1 || orders[0].ExternalID != "50314b8e" || orders[0].Currency != "CNY" || len(orders[0].Items) != 2 || orders[0].Items[1].Quantity != 2 {
 				t.Fatalf("orders %+v", orders)
 			}
+			// A total beyond any real order is refused before the 200.
+			for _, huge := range []map[string]any{{"order_id": "h1", "total": 1e308}, {"order_id": "h2", "products": []any{map[string]any{"price": 1e300, "quantity": 1e10}}}} {
+				if status, body := s.post(t, "/v1/track", s.key, map[string]any{"userId": "buyer", "event": "Order Completed", "properties": huge}); status != 400 || !strings.Contains(fmt.Sprint(body), "1e12") {
+					t.Fatalf("huge order %v: %d %v", huge, status, body)
+				}
+			}
 			s.post(t, "/v1/track", s.key, map[string]any{"userId": "buyer", "event": "Order Refunded", "properties": map[string]any{"order_id": "50314b8e"}})
 			st, _ = e.Store.CustomerStats(context.Background(), c.ID)
 			if st.Orders != 0 || st.Revenue != 0 || st.FavouriteCategory != "" {

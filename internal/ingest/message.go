@@ -299,8 +299,8 @@ func orderFromTrack(ev *store.Event, m *message) error {
 	default:
 		total = math.Round(sum*100) / 100
 	}
-	if math.IsNaN(total) || math.IsInf(total, 0) {
-		return fmt.Errorf("%s: total is not a number", ev.Name)
+	if where, err := customer.CheckAmounts(total, items); err != nil {
+		return fmt.Errorf("%s: %s: %v", ev.Name, where, err)
 	}
 	if ev.Name == "Order Refunded" {
 		if orderID == "" {
