@@ -265,10 +265,10 @@ func (s *Server) renderTasks(w http.ResponseWriter, r *http.Request, v *view, st
 // taskPage reads one page of tasks; the store lists by due date with a
 // limit, so a page reads up to its end and keeps its part.
 func (s *Server) taskPage(r *http.Request, f store.TaskFilter, page int) ([]store.Task, bool, error) {
-	start := page * tasksPerPage
-	if start >= maxTasksShown {
+	if page >= maxTasksShown/tasksPerPage { // before multiplying: ?page= can be as large as an int goes
 		return nil, false, nil
 	}
+	start := page * tasksPerPage
 	f.Limit = min(start+tasksPerPage+1, maxTasksShown)
 	ts, err := s.Store.Tasks(r.Context(), f)
 	if err != nil || start >= len(ts) {
