@@ -81,6 +81,7 @@ type Server struct {
 	version string // content hash of the static files, for cache busting
 	limiter *limiter
 	csrf    *http.CrossOriginProtection
+	routes  []string // the patterns Register mounted, for the bad-input sweep
 
 	tagMu   sync.Mutex
 	tagAt   time.Time
@@ -117,7 +118,10 @@ func (s *Server) now() time.Time {
 // Register mounts the UI on mux. Every route goes through cross-origin
 // protection, so state-changing requests from other sites are refused.
 func (s *Server) Register(mux *http.ServeMux) {
-	h := func(pattern string, fn http.HandlerFunc) { mux.Handle(pattern, s.secure(fn)) }
+	h := func(pattern string, fn http.HandlerFunc) {
+		s.routes = append(s.routes, pattern)
+		mux.Handle(pattern, s.secure(fn))
+	}
 	h("GET /static/", s.serveStatic)
 	h("GET /{$}", s.home)
 	h("GET /login", s.loginForm)
