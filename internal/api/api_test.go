@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -227,6 +228,7 @@ func TestBadInputGetsProblemJSON(t *testing.T) {
 			{"GET", "/api/v1/customers?limit=0", ""},
 			{"GET", "/api/v1/customers?limit=abc", ""},
 			{"GET", "/api/v1/customers?cursor=zzz", ""},
+			{"GET", "/api/v1/customers?sort=name&cursor=" + base64.RawURLEncoding.EncodeToString([]byte(`{"s":1,"n":"a\u0000"}`)), ""}, // forged, with a NUL
 			{"GET", "/api/v1/customers?kind=robot", ""},
 			{"GET", "/api/v1/customers?attr=nocolon", ""},
 		} {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rapportcrm/rapport/internal/customer"
 	"github.com/rapportcrm/rapport/internal/errs"
+	"github.com/rapportcrm/rapport/internal/textcheck"
 )
 
 // RestoreWindow is how long a deleted customer can be restored.
@@ -839,6 +840,9 @@ func decodeCursor(s string) (cursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err == nil {
 		err = json.Unmarshal(b, &c)
+	}
+	if err == nil {
+		err = textcheck.String(c.Name) // a forged one: no stored name holds these
 	}
 	if err != nil {
 		return c, errs.Validation(errs.FieldError{Field: "query.cursor", Message: "is not a cursor this server issued", Value: s})
