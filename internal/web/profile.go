@@ -69,7 +69,7 @@ func (s *Server) saveProfile(w http.ResponseWriter, r *http.Request, v *view) {
 			return 0
 		}
 		f, err := strconv.ParseFloat(raw, 64)
-		if err != nil {
+		if err != nil || customer.CheckAmount(f) != nil {
 			d.Errors[field] = v.T("profile.not_a_number")
 		}
 		return f

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/rapportcrm/rapport/internal/auth"
+	"github.com/rapportcrm/rapport/internal/customer"
 	"github.com/rapportcrm/rapport/internal/errs"
 	"github.com/rapportcrm/rapport/internal/store"
 	"github.com/rapportcrm/rapport/internal/targeting"
@@ -149,7 +150,7 @@ func parseAmount(v *view, fe map[string]string, field, s string, dst *float64) {
 		return
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
+	if err != nil || customer.CheckAmount(f) != nil {
 		fe[field] = v.T("tgt.err.number")
 		return
 	}

@@ -337,6 +337,10 @@ func TestInitiativePortfolioWithStagesAndCosts(t *testing.T) {
 	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "Enter a number") || !strings.Contains(res.body, "电话费") {
 		t.Errorf("bad cost: %d", res.status)
 	}
+	res = a.post("/initiatives/"+in+"/costs", url.Values{"money": {"1e308"}})
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "up to one trillion") {
+		t.Errorf("cost 1e308: %d", res.status)
+	}
 	res = a.post("/initiatives/"+in+"/costs", url.Values{})
 	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "Enter hours and an hourly rate") {
 		t.Errorf("empty cost: %d", res.status)

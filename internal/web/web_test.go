@@ -694,8 +694,12 @@ func TestBusinessProfileSettings(t *testing.T) {
 			t.Fatalf("stored profile = %+v", p)
 		}
 		res = b.post("/settings/profile?lang=en", url.Values{"purchase_cycle_days": {"weekly"}, "cost.call": {"-3"}})
-		if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "Enter a number.") {
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "Enter a number, at most one trillion.") {
 			t.Fatalf("bad input: %d", res.status)
+		}
+		// A cost no business has would overflow the profit sums.
+		if res := b.post("/settings/profile?lang=en", url.Values{"purchase_cycle_days": {"7"}, "cost.call": {"1e308"}}); res.status != http.StatusUnprocessableEntity {
+			t.Fatalf("cost 1e308: %d", res.status)
 		}
 		if res := e.login(auth.Manager).get("/settings/profile"); res.status != http.StatusForbidden {
 			t.Fatalf("manager opened the profile: %d", res.status)
