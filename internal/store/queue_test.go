@@ -204,3 +204,56 @@ func TestQueuedBodiesAreCompressedWithLZ4(t *testing.T) {
 		t.Fatalf("read back %d requests %v", len(qs), err)
 	}
 }
+
+// TestQueuedEventsReadsUpToMaxEvents: a read takes the oldest requests
+// until their events reach the maximum (the request that crosses it
+// included, and always at least one), and leaves out the ones it is told
+// to skip, on both engines.
+func TestQueuedEventsReadsUpToMaxEvents(t *testing.T) {
+	for _, e := range storetest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := context.Background()
+			s := e.Store
+			src := newSource(t, s, "web")
+			var seqs []int64
+			for r, n := range []int{3, 3, 3, 10, 1} {
+				var evs []store.Event
+				for i := range n {
+					evs = append(evs, event(src, fmt.Sprintf("r%d-%d", r, i), "page", "/", t0, anonID("a1")))
+				}
+				seqs = append(seqs, enqueue(t, s, src, evs...))
+			}
+			read := func(max int, skip ...int64) []int64 {
+				t.Helper()
+				qs, err := s.QueuedEvents(ctx, max, skip...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []int64
+				for _, q := range qs {
+					got = append(got, q.Seq)
+				}
+				return got
+			}
+			for _, c := range []struct {
+				max  int
+				skip []int64
+				want []int64
+			}{
+				{1, nil, seqs[:1]},
+				{3, nil, seqs[:1]},
+				{4, nil, seqs[:2]},
+				{6, nil, seqs[:2]},
+				{7, nil, seqs[:3]},
+				{10, nil, seqs[:4]}, // the 10-event request crosses the maximum: taken whole
+				{100, nil, seqs},
+				{4, seqs[:2], seqs[2:4]},
+				{1, seqs[:4], seqs[4:]},
+			} {
+				if got := read(c.max, c.skip...); fmt.Sprint(got) != fmt.Sprint(c.want) {
+					t.Errorf("max %d skip %v: read %v, want %v", c.max, c.skip, got, c.want)
+				}
+			}
+		})
+	}
+}
