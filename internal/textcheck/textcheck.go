@@ -32,9 +32,8 @@ func String(s string) error {
 }
 
 // JSON reports whether the strings of a JSON document are storable: the
-// bytes are UTF-8 and no string holds a \u0000 escape. (A raw NUL byte is
-// not valid JSON, so the decoder rejects it by itself.) It does not check
-// that b is valid JSON.
+// bytes are UTF-8 without a NUL, and no string holds a \u0000 escape. It
+// does not check that b is valid JSON.
 func JSON(b []byte) error {
 	if bytes.IndexByte(b, 0) >= 0 {
 		return ErrNUL
@@ -72,11 +71,17 @@ func URL(u *url.URL) error {
 	if err != nil {
 		return nil
 	}
-	for k, vs := range q {
+	return Values(q)
+}
+
+// Values reports whether every name and value of a query or url-encoded
+// form is storable text.
+func Values(vs url.Values) error {
+	for k, list := range vs {
 		if err := String(k); err != nil {
 			return err
 		}
-		for _, v := range vs {
+		for _, v := range list {
 			if err := String(v); err != nil {
 				return err
 			}

@@ -66,3 +66,18 @@ func TestURL(t *testing.T) {
 		}
 	}
 }
+
+func TestValues(t *testing.T) {
+	for _, tc := range []struct {
+		in   url.Values
+		want error
+	}{
+		{url.Values{"name": {"张伟"}, "tag": {"vip", "老客户"}}, nil},
+		{url.Values{"name": {"ok", "a\x00b"}}, ErrNUL},
+		{url.Values{"a\xffb": {"ok"}}, ErrNotUTF8},
+	} {
+		if got := Values(tc.in); got != tc.want {
+			t.Errorf("Values(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}

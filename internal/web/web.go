@@ -253,17 +253,7 @@ func unstorableInput(r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return nil // the handler reports a form it cannot read
 	}
-	for k, vs := range r.PostForm {
-		if err := textcheck.String(k); err != nil {
-			return err
-		}
-		for _, v := range vs {
-			if err := textcheck.String(v); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return textcheck.Values(r.PostForm)
 }
 
 func (s *Server) principal(r *http.Request) (auth.Principal, error) {
