@@ -137,15 +137,13 @@ func (s *Store) QueuedEvents(ctx context.Context, maxEvents int, skip ...int64) 
 	}
 	defer rows.Close()
 	var out []QueuedBatch
-	n := 0
-	for n < maxEvents && rows.Next() {
+	for rows.Next() {
 		var q QueuedBatch
 		var body []byte
 		if err := rows.Scan(&q.Seq, &q.SourceID, &q.Attempts, &body); err != nil {
 			return nil, wrap("queued events", err)
 		}
 		q.Events, q.Err = decodeEvents(body)
-		n += max(1, len(q.Events))
 		out = append(out, q)
 	}
 	if err := rows.Err(); err != nil {
