@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -62,7 +63,7 @@ func (t *Table) unstorable(cells []string) error {
 			continue
 		}
 		if bad == nil {
-			col := fmt.Sprintf("%d", i+1)
+			col := strconv.Itoa(i + 1)
 			if i < len(t.Header) && t.Header[i] != "" {
 				col = t.Header[i]
 			}
