@@ -24,22 +24,14 @@ func TestNoBadMessageIsA500OrLostAfterIts200(t *testing.T) {
 				map[string]any{}, map[string]any{"a": map[string]any{"b": []any{nil}}}, "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"}
 			fields := []string{"messageId", "type", "userId", "anonymousId", "previousId", "groupId", "event", "name",
 				"properties", "traits", "context", "integrations", "timestamp", "sentAt", "originalTimestamp"}
-			base := func(typ string) map[string]any {
-				m := map[string]any{"type": typ, "userId": "u1", "anonymousId": "a1", "event": "Viewed", "name": "Home",
-					"groupId": "g1", "previousId": "a0", "timestamp": "2026-01-02T03:04:05Z"}
-				return m
-			}
 			var bodies []string
 			n := 0
 			for _, typ := range []string{"identify", "track", "page", "screen", "group", "alias"} {
 				for _, f := range fields {
 					for _, v := range wrong {
-						m := base(typ)
-						m[f] = v
-						m["messageId"] = fmt.Sprint("sweep-", n)
-						if f == "messageId" {
-							m[f] = v
-						}
+						m := map[string]any{"type": typ, "userId": "u1", "anonymousId": "a1", "event": "Viewed", "name": "Home",
+							"groupId": "g1", "previousId": "a0", "timestamp": "2026-01-02T03:04:05Z", "messageId": fmt.Sprint("sweep-", n)}
+						m[f] = v // the messageId too, when it is the field swept
 						n++
 						b, _ := json.Marshal(m)
 						bodies = append(bodies, string(b))
