@@ -190,7 +190,9 @@ func runHTTP(b *testing.B, cfg store.Config, batches [][]byte) float64 {
 	errc := make(chan error, clients)
 	b.ResetTimer()
 	start := time.Now()
-	c0, pg0 := processCPU(b), postgresCPU()
+	var pg serverCPU
+	c0 := processCPU(b)
+	pg.read(cfg)
 	for c := 0; c < clients; c++ {
 		wg.Add(1)
 		go func() {
@@ -214,13 +216,15 @@ func runHTTP(b *testing.B, cfg store.Config, batches [][]byte) float64 {
 	}
 	wg.Wait()
 	acked := time.Since(start)
-	c1, pg1 := processCPU(b), postgresCPU()
+	c1 := processCPU(b)
+	pg.read(cfg)
 	if err := svc.Flush(ctx); err != nil { // the figure is events applied, not only accepted
 		b.Fatal(err)
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
-	c2, pg2 := processCPU(b), postgresCPU()
+	c2 := processCPU(b)
+	pg.read(cfg)
 	close(errc)
 	if err := <-errc; err != nil {
 		b.Fatal(err)
@@ -232,8 +236,11 @@ func runHTTP(b *testing.B, cfg store.Config, batches [][]byte) float64 {
 	}
 	b.Logf("http_batch: %d events acknowledged in %.2f s, applied in %.2f s, %d live profiles; process CPU %.2f s while accepting, %.2f s after",
 		events, acked.Seconds(), elapsed.Seconds(), len(cs), (c1 - c0).Seconds(), (c2 - c1).Seconds())
-	if cfg.URL != "" {
-		b.Logf("http_batch: PostgreSQL server processes' CPU %.2f s while accepting, %.2f s after", (pg1 - pg0).Seconds(), (pg2 - pg1).Seconds())
+	switch {
+	case pg.measured():
+		b.Logf("http_batch: PostgreSQL server processes' CPU %.2f s while accepting, %.2f s after", pg.since(0, 1), pg.since(1, 2))
+	case cfg.URL != "":
+		b.Logf("http_batch: PostgreSQL server CPU not measured: no local postgres processes")
 	}
 	return float64(events) / elapsed.Seconds()
 }
@@ -271,19 +278,25 @@ func runApply(b *testing.B, cfg store.Config, batches [][]byte) float64 {
 		}
 	}
 	b.ResetTimer()
-	start, cpu0, pg0 := time.Now(), processCPU(b), postgresCPU()
+	var pg serverCPU
+	start, cpu0 := time.Now(), processCPU(b)
+	pg.read(cfg)
 	if err := ingest.Drain(ctx, s, nil); err != nil {
 		b.Fatal(err)
 	}
-	elapsed, cpu, pg := time.Since(start), processCPU(b)-cpu0, postgresCPU()-pg0
+	elapsed, cpu := time.Since(start), processCPU(b)-cpu0
+	pg.read(cfg)
 	b.StopTimer()
 	// The applier is serial: its CPU per event is the cost a change to it
 	// moves (other tenants of this machine move it too, a little less than
 	// the wall time).
 	b.ReportMetric(float64(cpu.Microseconds())/float64(len(batches)*perBatch), "cpu-µs/event")
 	b.Logf("apply_only: %d events in %.2f s, %.2f s of CPU", len(batches)*perBatch, elapsed.Seconds(), cpu.Seconds())
-	if cfg.URL != "" {
-		b.Logf("apply_only: PostgreSQL server processes' CPU %.2f s", pg.Seconds())
+	switch {
+	case pg.measured():
+		b.Logf("apply_only: PostgreSQL server processes' CPU %.2f s", pg.since(0, 1))
+	case cfg.URL != "":
+		b.Logf("apply_only: PostgreSQL server CPU not measured: no local postgres processes")
 	}
 	return float64(len(batches)*perBatch) / elapsed.Seconds()
 }
@@ -299,11 +312,14 @@ func processCPU(b *testing.B) time.Duration {
 
 // postgresCPU is the user and system CPU time of this machine's running
 // processes named postgres (the server the bench talks to, when it is
-// local); 0 where /proc cannot be read. Backends that exit between two
-// readings take their time with them, so it is a lower bound.
-func postgresCPU() time.Duration {
+// local), and whether there were any: a remote server, or a /proc that
+// cannot be read, is not measured rather than measured as zero. Backends
+// that exit between two readings take their time with them, so it is a
+// lower bound.
+func postgresCPU() (time.Duration, bool) {
 	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
 	var ticks int64
+	found := false
 	for _, d := range dirs {
 		b, err := os.ReadFile(d)
 		if err != nil {
@@ -318,12 +334,38 @@ func postgresCPU() time.Duration {
 		if len(f) < 13 {
 			continue
 		}
-		u, _ := strconv.ParseInt(f[11], 10, 64)
-		k, _ := strconv.ParseInt(f[12], 10, 64)
+		u, uerr := strconv.ParseInt(f[11], 10, 64)
+		k, kerr := strconv.ParseInt(f[12], 10, 64)
+		if uerr != nil || kerr != nil {
+			continue
+		}
 		ticks += u + k
+		found = true
 	}
-	return time.Duration(ticks) * (time.Second / 100) // USER_HZ is 100 on Linux
+	return time.Duration(ticks) * (time.Second / 100), found // USER_HZ is 100 on Linux
 }
+
+// serverCPU collects postgresCPU readings during a run on PostgreSQL
+// (none on SQLite, whose work is this process's).
+type serverCPU struct {
+	readings []time.Duration
+	missing  bool // some reading found no local postgres process
+}
+
+func (c *serverCPU) read(cfg store.Config) {
+	if cfg.URL == "" {
+		return
+	}
+	d, ok := postgresCPU()
+	c.missing = c.missing || !ok
+	c.readings = append(c.readings, d)
+}
+
+// measured reports whether every reading saw the server.
+func (c *serverCPU) measured() bool { return len(c.readings) > 0 && !c.missing }
+
+// since is the server's CPU between readings i and j.
+func (c *serverCPU) since(i, j int) float64 { return (c.readings[j] - c.readings[i]).Seconds() }
 
 // runRaw inserts the same rows straight into the events table.
 func runRaw(b *testing.B, cfg store.Config, batches [][]byte) float64 {
